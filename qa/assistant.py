@@ -1,0 +1,167 @@
+"""The one object behind the CLI and the UI: ingest articles, answer questions with citations."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+from qa.config import Config, default_index_dir
+from qa.embed import Embedder
+from qa.index import ArticleIndex
+from qa.ingest import IngestReport, Ingestor, remove_articles
+from qa.read import ExtractiveReader
+from qa.retrieve import Retriever
+from qa.schema import Answer, Citation, Passage, Reply
+
+Turn = tuple[str, Reply | None]  # (question, its reply) in a conversation
+
+
+class Assistant:
+    """Cheap to construct; the index opens and the models load on first use."""
+
+    def __init__(self, index_dir: str | Path | None = None, config: Config | None = None, embedder: Embedder | None = None):
+        self.index_dir = Path(index_dir) if index_dir else default_index_dir()
+        self.config = config or Config()
+        self._embedder = embedder
+        self._index: ArticleIndex | None = None
+        self._reader = None
+        self._lock = threading.Lock()
+
+    # --- components, opened lazily ------------------------------------------------------
+    @property
+    def index(self) -> ArticleIndex:
+        if self._index is None:
+            with self._lock:
+                if self._index is None:
+                    index = ArticleIndex(self.index_dir).open()
+                    self.config = self.config.with_index_settings(index.settings)
+                    index.check_settings(self.embedder.model_name if self._embedder else None)
+                    self._index = index
+        return self._index
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = Embedder(self.config.model, self.config.batch_size)
+        return self._embedder
+
+    @property
+    def reader(self):
+        if self._reader is None:
+            if self.config.qa_model:
+                from qa.span_reader import SpanReader
+
+                self._reader = SpanReader(self.config)
+            else:
+                self._reader = ExtractiveReader(self.embedder, self.index, self.config)
+        return self._reader
+
+    def reload(self) -> None:
+        """Pick up what another process (or this one) wrote to the index."""
+        with self._lock:
+            self._index, self._reader = None, None
+
+    # --- articles ------------------------------------------------------------------------
+    def ingest(self, paths: Iterable[str | Path], progress: Callable[[str], None] | None = None) -> IngestReport:
+        index = ArticleIndex(self.index_dir)
+        if index.exists:
+            self.config = self.config.with_index_settings(ArticleIndex(self.index_dir).open().settings)
+        report = Ingestor(index, self.embedder, self.config).ingest(paths, progress)
+        self.reload()
+        return report
+
+    def remove(self, article_ids: list[str]) -> list[str]:
+        missing = remove_articles(ArticleIndex(self.index_dir), article_ids)
+        self.reload()
+        return missing
+
+    def articles(self):
+        return self.index.store.articles()
+
+    def stats(self) -> dict:
+        index = self.index
+        return {"index": str(self.index_dir), **index.settings, **index.store.counts(), "generation": index.store.generation}
+
+    # --- questions -----------------------------------------------------------------------
+    def ask(
+        self,
+        question: str,
+        history: Sequence[Turn] | None = None,
+        top_k: int | None = None,
+        retrieval: str | None = None,
+    ) -> Reply:
+        question = self._check_question(question)
+        started = time.perf_counter()
+        index = self.index
+        query = resolve_followup(question, history)
+        vector = self.embedder.encode([query])[0]
+        limit = max(top_k or self.config.top_k, self.config.read_passages) * self.config.max_per_article
+        passages = Retriever(index, self.config).retrieve(query, vector, limit, retrieval)
+        retrieved = time.perf_counter()
+        answer = self.reader.read(question, vector, passages, query) if passages else None
+        read = time.perf_counter()
+        found = bool(answer is not None and answer.score >= self.config.answer_threshold)
+        citations = self._cite(passages, answer if found else None, top_k or self.config.top_k)
+        timings = {"retrieve": (retrieved - started) * 1e3, "read": (read - retrieved) * 1e3, "total": (read - started) * 1e3}
+        return Reply(
+            question=question,
+            found=found,
+            answer=answer.text if found else None,
+            score=float(answer.score) if answer else 0.0,
+            citations=citations,
+            timings_ms=timings,
+            sentence=answer.passage.chunk.text[answer.sentence_start : answer.sentence_end] if found else None,
+            query=query,
+        )
+
+    def _check_question(self, question: str) -> str:
+        if not isinstance(question, str) or not question.strip():
+            raise ValueError("question is empty: ask something about the loaded articles")
+        if len(question) > self.config.max_question_chars:
+            raise ValueError(f"question is {len(question):,} characters; the limit is {self.config.max_question_chars:,}")
+        return " ".join(question.split())
+
+    def _cite(self, passages: list[Passage], answer: Answer | None, top_k: int) -> tuple[Citation, ...]:
+        ordered = group_by_article(passages, answer.passage if answer else None, top_k, self.config.max_per_article)
+        copies = self.index.store.copies_of(p.article.id for p in ordered)
+        citations = []
+        for n, passage in enumerate(ordered, start=1):
+            here = answer is not None and passage is answer.passage
+            article = passage.article
+            citations.append(Citation(
+                n=n, article_id=article.id, title=article.title, source=article.source, url=article.url,
+                published=article.published, passage=passage.chunk.text,
+                answer_start=answer.start if here else None, answer_end=answer.end if here else None,
+                score=passage.score, passage_start=passage.chunk.start, passage_end=passage.chunk.end,
+                also_in=copies.get(article.id, ()),
+            ))
+        return tuple(citations)
+
+
+def group_by_article(passages: list[Passage], first: Passage | None, top_k: int, per_article: int) -> list[Passage]:
+    """The answer's passage first, then the others in rank order, so that no article fills the list."""
+    ordered = ([first] if first else []) + [p for p in passages if p is not first]
+    taken: dict[str, int] = {}
+    out = []
+    for passage in ordered:
+        if taken.get(passage.article.id, 0) < per_article:
+            taken[passage.article.id] = taken.get(passage.article.id, 0) + 1
+            out.append(passage)
+    return out[:top_k]
+
+
+_PRONOUN = r"\b(it|its|they|them|their|he|him|his|she|her|that|this|those|these|there|then|the firm|the company)\b"
+
+
+def resolve_followup(question: str, history: Sequence[Turn] | None) -> str:
+    """A follow-up that leans on the conversation ('How much did it cost?') is searched together
+    with the question it follows; a self-contained question is searched as it is."""
+    if not history:
+        return question
+    previous, _ = history[-1]
+    words = re.findall(r"\w+", question)
+    leans = re.search(_PRONOUN, question, re.I) or len(words) <= 4 or re.match(r"^(and|what about|how about)\b", question, re.I)
+    return f"{previous} {question}" if leans else question

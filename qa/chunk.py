@@ -1,0 +1,134 @@
+"""Sentence-aware chunking measured in the embedding model's own tokens.
+
+Every chunk is a run of whole sentences (a sentence longer than the budget is cut at token
+boundaries), so `chunk.text == article.text[start:end]` and nothing is silently truncated.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from qa.schema import Article, Chunk
+
+Span = tuple[int, int]
+TITLE_TOKENS = 24  # the title is prepended to each chunk for embedding, cut to this many tokens
+_LONG_PARAGRAPH = 20_000  # pysbd is slow on huge blocks; cut those on punctuation instead
+_FALLBACK_SPLIT = re.compile(r"(?<=[.!?])\s+")
+
+
+class SentenceSplitter:
+    """pysbd sentence boundaries with exact character offsets (a cursor walk, no search)."""
+
+    def __init__(self) -> None:
+        self._segmenter = None
+
+    def split(self, text: str) -> list[Span]:
+        spans: list[Span] = []
+        offset = 0
+        for paragraph in text.split("\n"):
+            if paragraph.strip():
+                spans.extend((offset + s, offset + e) for s, e in self._split_paragraph(paragraph))
+            offset += len(paragraph) + 1
+        return spans
+
+    def _split_paragraph(self, paragraph: str) -> list[Span]:
+        if len(paragraph) > _LONG_PARAGRAPH:
+            segments = _FALLBACK_SPLIT.split(paragraph)
+        else:
+            segments = self._pysbd().segment(paragraph)
+        spans, cursor = [], 0
+        for segment in segments:
+            piece = segment.strip()
+            if not piece:
+                continue
+            start = cursor + len(paragraph[cursor:]) - len(paragraph[cursor:].lstrip())
+            if not paragraph.startswith(piece, start):
+                break  # the segmenter changed the text; keep the rest as one sentence
+            spans.append((start, start + len(piece)))
+            cursor = start + len(piece)
+        rest = paragraph[cursor:]
+        if rest.strip():
+            start = cursor + len(rest) - len(rest.lstrip())
+            spans.append((start, len(paragraph.rstrip())))
+        return spans
+
+    def _pysbd(self):
+        if self._segmenter is None:
+            import pysbd
+
+            self._segmenter = pysbd.Segmenter(language="en", clean=False)
+        return self._segmenter
+
+
+class Chunker:
+    """Packs sentences into chunks of at most `max_tokens` model tokens, with sentence overlap.
+
+    count_tokens: texts → token counts (no special tokens); token_spans: text → character span of
+    each token. Both come from the embedding model's tokenizer.
+    """
+
+    def __init__(
+        self,
+        count_tokens: Callable[[list[str]], list[int]],
+        token_spans: Callable[[str], list[Span]],
+        max_tokens: int,
+        overlap_sentences: int = 1,
+    ):
+        if max_tokens < 8:
+            raise ValueError(f"max_tokens must be at least 8, got {max_tokens}")
+        self.count_tokens, self.token_spans = count_tokens, token_spans
+        self.max_tokens, self.overlap = max_tokens, overlap_sentences
+        self.splitter = SentenceSplitter()
+
+    def chunk(self, article: Article) -> list[Chunk]:
+        sentences = self._fit(article.text, self.splitter.split(article.text))
+        counts = self.count_tokens([article.text[s:e] for s, e in sentences]) if sentences else []
+        chunks: list[Chunk] = []
+        for first, last in self._pack(counts):
+            members = tuple(sentences[first : last + 1])
+            start, end = members[0][0], members[-1][1]
+            chunks.append(Chunk(article.id, article.text[start:end], start, end, members))
+        return chunks
+
+    def _fit(self, text: str, sentences: list[Span]) -> list[Span]:
+        """Cut any sentence longer than the budget into token windows."""
+        counts = self.count_tokens([text[s:e] for s, e in sentences]) if sentences else []
+        fitted: list[Span] = []
+        for (start, end), count in zip(sentences, counts):
+            if count <= self.max_tokens:
+                fitted.append((start, end))
+                continue
+            tokens = self.token_spans(text[start:end])
+            for i in range(0, len(tokens), self.max_tokens):
+                window = tokens[i : i + self.max_tokens]
+                fitted.append((start + window[0][0], start + window[-1][1]))
+        return fitted
+
+    def _pack(self, counts: Sequence[int]) -> list[tuple[int, int]]:
+        """Greedy packing into (first, last) sentence index ranges, overlapping by whole sentences."""
+        ranges: list[tuple[int, int]] = []
+        first = 0
+        while first < len(counts):
+            last, total = first, counts[first]
+            while last + 1 < len(counts) and total + counts[last + 1] <= self.max_tokens:
+                last += 1
+                total += counts[last]
+            ranges.append((first, last))
+            if last + 1 >= len(counts):
+                break
+            back = min(self.overlap, last - first)
+            # overlap only while it leaves room for new text
+            while back and sum(counts[last - back + 1 : last + 1]) > self.max_tokens // 2:
+                back -= 1
+            first = last + 1 - back
+        return ranges
+
+
+def embedding_text(title: str, chunk_text: str, title_spans: list[Span]) -> str:
+    """What gets embedded for a chunk: its article's title (cut to TITLE_TOKENS) then the chunk."""
+    if not title:
+        return chunk_text
+    if len(title_spans) > TITLE_TOKENS:
+        title = title[: title_spans[TITLE_TOKENS - 1][1]]
+    return f"{title}\n{chunk_text}"

@@ -1,0 +1,132 @@
+"""Text normalisation, boilerplate removal and header (byline/dateline) parsing.
+
+The rules describe kinds of lines that news sites wrap around a story (calls to action,
+copyright notices, contact lines, comment prompts), not the sentences of any one site.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+
+from dateutil import parser as dateparser
+
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+_MONTHS = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
+_DATE = re.compile(
+    rf"\b(?:{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTHS},?\s+\d{{4}}"
+    r"|\d{4}-\d{2}-\d{2})\b"
+)
+_WEEKDAY = re.compile(r"\b(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b,?\s*")
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
+_URL_ONLY = re.compile(r"^\s*(?:https?://|www\.)\S+\s*$")
+_SEPARATORS = re.compile(r"\s+[-–—|·•]\s+|^\s*[-–—|·•]\s+")
+
+# Kinds of boilerplate lines. Each applies only to short lines, never to story paragraphs.
+_BOILERPLATE = [
+    re.compile(r"©|\(c\)\s*\d{4}|\bcopyright\b|\ball rights reserved\b", re.I),
+    re.compile(
+        r"^\W*(click|tap|subscribe|sign (up|in)|log ?in|register|follow (us|@)|share (this|on|via)|"
+        r"read (more|next|also)|see (more|also)|view (all )?comments|show comments|hide|"
+        r"advertisement|sponsored|related( (articles|stories|content))?\s*:|recommended|most (read|popular)|"
+        r"download (our|the) app|listen to (this|the) (article|story)|print\b|email this|"
+        r"photo:|image:|video:|watch:|(leave|post|add) a comment|comments?\s*\(\d+\))",
+        re.I,
+    ),
+    re.compile(
+        r"\b(comment policy|comments? (are|is) (closed|moderated)|click (here|to)|reprint permission|"
+        r"terms of (use|service)|privacy policy|cookie(s)? (policy|settings)|newsletter|"
+        r"can be (reached|contacted) at|follow (him|her|them) on)\b",
+        re.I,
+    ),
+]
+_BOILERPLATE_MAX_WORDS = 30
+
+
+def normalize_text(text: str) -> str:
+    """Unicode NFC, one newline style, no invisible or control characters, tidy blank lines."""
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _CONTROL.sub("", _INVISIBLE.sub("", text)).replace("\t", " ")
+    lines = [re.sub(r" {2,}", " ", line).strip() for line in text.split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def is_boilerplate(line: str) -> bool:
+    words = line.split()
+    if not words:
+        return False
+    if _URL_ONLY.match(line):
+        return True
+    if len(words) > _BOILERPLATE_MAX_WORDS:
+        return False
+    if _EMAIL.search(line) and len(words) <= 20:
+        return True  # contact lines ("X can be reached at x@site.com")
+    return any(rule.search(line) for rule in _BOILERPLATE)
+
+
+def drop_boilerplate(text: str) -> str:
+    """Remove boilerplate lines, keeping paragraph breaks between the lines that stay."""
+    kept = [line for line in text.split("\n") if not is_boilerplate(line)]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
+
+
+def parse_date(text: str | None) -> str | None:
+    """An ISO date (yyyy-mm-dd) from a date string, or None when there is none to be had."""
+    if not text:
+        return None
+    text = text.strip()
+    match = _DATE.search(text)
+    candidate = match.group(0) if match else text
+    try:
+        parsed = dateparser.parse(candidate, default=None) if match or len(text) <= 40 else None
+    except (ValueError, OverflowError, TypeError):
+        return None
+    if parsed is None or not (1900 <= parsed.year <= date.today().year + 1):
+        return None
+    return parsed.date().isoformat()
+
+
+@dataclass(frozen=True)
+class Header:
+    source: str | None = None
+    author: str | None = None
+    published: str | None = None
+
+
+def parse_header(line: str) -> Header | None:
+    """Read a byline/dateline such as '- The Daily Post - Tuesday, February 1, 2022'
+    or 'By Jane Doe | Riverside Courier | March 3, 2026'. None when the line is not one."""
+    if len(line.split()) > 20 or line.rstrip().endswith((".", "?", "!", '"', "”")):
+        return None
+    match = _DATE.search(line)
+    is_byline = re.match(r"^\W*by\s+[A-Z]", line, re.I) is not None
+    if not match and not is_byline:
+        return None
+    published = parse_date(match.group(0)) if match else None
+    rest = _WEEKDAY.sub("", line[: match.start()] + line[match.end() :]) if match else line
+    author = source = None
+    for part in (p.strip(" ,-–—|·•") for p in _SEPARATORS.split(rest)):
+        if not part:
+            continue
+        by = re.match(r"^by\s+(.+)$", part, re.I)
+        if by and author is None:
+            author = by.group(1).strip()
+        elif source is None and part[0].isupper():
+            source = part
+    return Header(source=source, author=author, published=published)
+
+
+def title_from_text(text: str, limit: int = 90) -> str:
+    """A headline stand-in for an article that has none: its first sentence, shortened."""
+    first = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
+    if len(first) <= limit:
+        return first.rstrip(".")
+    return first[:limit].rsplit(" ", 1)[0] + "…"

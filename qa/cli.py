@@ -1,0 +1,71 @@
+"""Command line: python -m qa ingest | ask | list | remove | stats | eval. A thin shell over Assistant."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from qa.config import Config, RETRIEVAL_MODES, default_index_dir
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m qa", description="Question answering over news articles, offline.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--index", type=Path, default=None, help=f"index folder (default: $QA_INDEX or {default_index_dir()})")
+        return p
+
+    p = command("ingest", "Add files or folders of articles (.txt .md .html .htm .json .jsonl) to the index.")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--model", default=None, help="embedding model for a new index (name or local path)")
+    p.add_argument("--chunk-tokens", type=int, default=None, help="chunk size in model tokens for a new index")
+    p.add_argument("--rebuild", action="store_true", help="build a fresh index (replacing the old one when done)")
+
+    p = command("ask", "Answer a question from the indexed articles.")
+    p.add_argument("question", nargs="?", help="the question")
+    p.add_argument("--questions", type=Path, help="file of questions (one a line, or JSONL with a 'question' field); JSONL out")
+    p.add_argument("--json", action="store_true", help="print the reply as JSON")
+    p.add_argument("--top-k", type=int, default=None, help="passages to cite (default 5)")
+    p.add_argument("--retrieval", choices=RETRIEVAL_MODES, default=None, help="hybrid (default), dense or bm25")
+
+    command("list", "List the indexed articles.")
+    p = command("remove", "Remove articles by id.")
+    p.add_argument("ids", nargs="+", metavar="ID")
+    p = command("stats", "Show index statistics.")
+    p.add_argument("--check", action="store_true", help="verify the index; non-zero exit naming the problem")
+
+    p = command("eval", "Quality report on labelled questions (JSONL: question, answers, article_ids).")
+    p.add_argument("file", type=Path)
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from qa import commands  # heavy imports only once a command runs
+
+    try:
+        return getattr(commands, f"run_{args.command}")(args)
+    except KeyboardInterrupt:
+        print("interrupted; the index keeps its last complete state", file=sys.stderr)
+        return 130
+    except commands.USER_ERRORS as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+def config_from(args: argparse.Namespace) -> Config:
+    return Config().override(
+        model=getattr(args, "model", None),
+        chunk_tokens=getattr(args, "chunk_tokens", None),
+        top_k=getattr(args, "top_k", None),
+        retrieval=getattr(args, "retrieval", None),
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+

@@ -1,0 +1,164 @@
+"""What each CLI command does; argument parsing lives in cli.py."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from argparse import Namespace
+from pathlib import Path
+
+from qa.assistant import Assistant
+from qa.cli import config_from
+from qa.config import default_index_dir
+from qa.embed import ModelLoadError
+from qa.index import IndexBusyError, IndexOpenError, verify
+from qa.store import StoreError
+
+USER_ERRORS = (ValueError, IndexOpenError, IndexBusyError, ModelLoadError, StoreError, OSError)
+
+
+def _assistant(args: Namespace) -> Assistant:
+    return Assistant(args.index or default_index_dir(), config_from(args))
+
+
+def run_ingest(args: Namespace) -> int:
+    target = Path(args.index or default_index_dir())
+    building = target.with_name(f".{target.name}.rebuild-{os.getpid()}") if args.rebuild else target
+    assistant = Assistant(building, config_from(args))
+    for path in args.paths:
+        if not Path(path).exists():
+            print(f"skipped {path}: no such file or folder", file=sys.stderr)
+    paths = [p for p in args.paths if Path(p).exists()]
+    try:
+        report = assistant.ingest(paths, progress=_progress_bar(paths))
+    except BaseException:
+        if args.rebuild:
+            shutil.rmtree(building, ignore_errors=True)
+        raise
+    if args.rebuild:
+        _swap_in(building, target)
+    for error in report.errors:
+        print(f"skipped {error}", file=sys.stderr)
+    print(report.summary())
+    return 2 if report.errors or len(paths) < len(args.paths) else 0
+
+
+def _progress_bar(paths: list[str]):
+    """A tqdm bar over files on a terminal; nothing when output is piped."""
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    from qa.load import discover
+
+    bar = tqdm(total=sum(1 for _ in discover(paths)), unit="file", desc="ingest", file=sys.stderr)
+    return lambda path: bar.update(1)
+
+
+def _swap_in(built: Path, target: Path) -> None:
+    """Replace the old index folder with the rebuilt one; extra files (a README) are kept."""
+    if target.exists():
+        for extra in target.iterdir():
+            if not (built / extra.name).exists() and not extra.name.startswith(".") and extra.is_file():
+                shutil.copy2(extra, built / extra.name)
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        os.replace(target, old)
+        os.replace(built, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(built, target)
+
+
+def run_ask(args: Namespace) -> int:
+    assistant = _assistant(args)
+    if args.questions:
+        for question in read_questions(args.questions):
+            print(json.dumps(assistant.ask(question, top_k=args.top_k, retrieval=args.retrieval).to_dict(), ensure_ascii=False), flush=True)
+        return 0
+    if not args.question:
+        raise ValueError("give a QUESTION or --questions FILE")
+    reply = assistant.ask(args.question, top_k=args.top_k, retrieval=args.retrieval)
+    print(json.dumps(reply.to_dict(), ensure_ascii=False, indent=2) if args.json else format_reply(reply))
+    return 0
+
+
+def read_questions(path: Path) -> list[str]:
+    """Plain text (one question a line) or JSONL with a "question" field."""
+    questions = []
+    for number, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("{"):
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise ValueError(f"{path}:{number}: malformed JSON line ({error.msg})") from None
+            if not isinstance(record.get("question"), str):
+                raise ValueError(f"{path}:{number}: no \"question\" field")
+            line = record["question"]
+        questions.append(line)
+    return questions
+
+
+def format_reply(reply) -> str:
+    lines = []
+    if reply.found:
+        lines.append(f"Answer: {reply.answer}")
+        if reply.sentence and reply.sentence != reply.answer:
+            lines.append(f"  “{reply.sentence}”")
+    else:
+        lines.append("I couldn't find this in the loaded articles." + (" Closest passages:" if reply.citations else ""))
+    for c in reply.citations:
+        meta = ", ".join(x for x in (c.source, c.published) if x)
+        lines.append(f"\n[{c.n}] {c.title}" + (f" — {meta}" if meta else "") + f"  ({c.article_id})")
+        if c.url:
+            lines.append(f"    {c.url}")
+        passage = c.passage
+        if c.answer_start is not None:
+            passage = f"{passage[: c.answer_start]}»{passage[c.answer_start : c.answer_end]}«{passage[c.answer_end :]}"
+        lines.append("    " + passage.replace("\n", "\n    "))
+        if c.also_in:
+            lines.append(f"    also in: {', '.join(c.also_in)}")
+    return "\n".join(lines)
+
+
+def run_list(args: Namespace) -> int:
+    for article_id, title, source, published, chunks, copy_of in _assistant(args).articles():
+        where = f"copy of {copy_of}" if copy_of else f"{chunks} passages"
+        print("\t".join([article_id, title, source or "-", published or "-", where]))
+    return 0
+
+
+def run_remove(args: Namespace) -> int:
+    missing = _assistant(args).remove(args.ids)
+    for article_id in args.ids:
+        if article_id not in missing:
+            print(f"removed {article_id}")
+    if missing:
+        raise ValueError(f"not in the index: {', '.join(missing)} (see: python -m qa list)")
+    return 0
+
+
+def run_stats(args: Namespace) -> int:
+    assistant = _assistant(args)
+    for key, value in assistant.stats().items():
+        print(f"{key}: {value}")
+    if args.check:
+        problems = verify(assistant.index)
+        for problem in problems:
+            print(f"check failed: {problem}", file=sys.stderr)
+        if problems:
+            return 1
+        print("check: ok")
+    return 0
+
+
+def run_eval(args: Namespace) -> int:
+    from qa.evaluate import evaluate, format_report
+
+    report = evaluate(_assistant(args), args.file)
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return 0

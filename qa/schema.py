@@ -1,0 +1,105 @@
+"""Typed records passed between pipeline stages."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Article:
+    id: str
+    title: str
+    text: str
+    source: str | None = None
+    url: str | None = None
+    published: str | None = None  # ISO date (yyyy-mm-dd) when it could be parsed
+    author: str | None = None
+    meta: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def content_hash(self) -> str:
+        """Hash of what gets indexed: a changed title or text means re-embedding."""
+        return hashlib.sha256(f"{self.title}\x00{self.text}".encode()).hexdigest()
+
+    @property
+    def text_hash(self) -> str:
+        """Hash of the body alone: two ids with the same body are exact duplicates."""
+        return hashlib.sha256(" ".join(self.text.split()).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Chunk:
+    article_id: str
+    text: str
+    start: int  # chunk.text == article.text[start:end]
+    end: int
+    sentences: tuple[tuple[int, int], ...] = ()  # sentence spans, offsets into the article
+    id: int | None = None  # row id in the index, once stored
+
+
+@dataclass(frozen=True)
+class Passage:
+    chunk: Chunk
+    article: Article
+    score: float  # fused retrieval score (reciprocal-rank fusion)
+    rank: int = 0  # 0-based position in the fused list
+    dense_score: float | None = None  # cosine of the question and the passage, when dense ran
+    bm25_score: float | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    start: int  # offsets into passage.chunk.text
+    end: int
+    score: float
+    passage: Passage
+    sentence_start: int = 0  # the sentence the answer came from, offsets into the passage
+    sentence_end: int = 0
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    article_id: str
+    title: str
+    source: str | None
+    url: str | None
+    published: str | None
+    passage: str
+    answer_start: int | None
+    answer_end: int | None
+    score: float
+    passage_start: int  # offsets of the passage inside the full article text
+    passage_end: int
+    also_in: tuple[str, ...] = ()  # ids of duplicate copies of the same article
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["also_in"] = list(self.also_in)
+        return data
+
+
+@dataclass(frozen=True)
+class Reply:
+    question: str
+    found: bool
+    answer: str | None
+    score: float
+    citations: tuple[Citation, ...]
+    timings_ms: dict[str, float]
+    sentence: str | None = None  # the whole sentence the answer phrase sits in
+    query: str | None = None  # the question as searched, after resolving follow-ups
+
+    def to_dict(self) -> dict:
+        return {
+            "question": self.question,
+            "found": self.found,
+            "answer": self.answer,
+            "score": round(self.score, 4),
+            "sentence": self.sentence,
+            "query": self.query,
+            "citations": [c.to_dict() for c in self.citations],
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+        }
