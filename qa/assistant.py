@@ -99,7 +99,7 @@ class Assistant:
         query = resolve_followup(question, history)
         vector = self.embedder.encode([query])[0]
         limit = max(top_k or self.config.top_k, self.config.read_passages) * self.config.max_per_article
-        passages = Retriever(index, self.config).retrieve(query, vector, limit, retrieval)
+        passages = self.retrieve(query, vector, limit, retrieval)
         retrieved = time.perf_counter()
         answer = self.reader.read(question, vector, passages, query) if passages else None
         read = time.perf_counter()
@@ -116,6 +116,9 @@ class Assistant:
             sentence=answer.passage.chunk.text[answer.sentence_start : answer.sentence_end] if found else None,
             query=query,
         )
+
+    def retrieve(self, query: str, vector, limit: int, mode: str | None = None) -> list[Passage]:
+        return Retriever(self.index, self.config).retrieve(query, vector, limit, mode)
 
     def _check_question(self, question: str) -> str:
         if not isinstance(question, str) or not question.strip():

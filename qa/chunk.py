@@ -118,8 +118,11 @@ class Chunker:
             if last + 1 >= len(counts):
                 break
             back = min(self.overlap, last - first)
-            # overlap only while it leaves room for new text
-            while back and sum(counts[last - back + 1 : last + 1]) > self.max_tokens // 2:
+            # overlap only while it leaves room for new text: half the budget, and the next sentence
+            while back and (
+                sum(counts[last - back + 1 : last + 1]) > self.max_tokens // 2
+                or sum(counts[last - back + 1 : last + 2]) > self.max_tokens
+            ):
                 back -= 1
             first = last + 1 - back
         return ranges

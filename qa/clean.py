@@ -30,25 +30,25 @@ _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
 _URL_ONLY = re.compile(r"^\s*(?:https?://|www\.)\S+\s*$")
 _SEPARATORS = re.compile(r"\s+[-–—|·•]\s+|^\s*[-–—|·•]\s+")
 
-# Kinds of boilerplate lines. Each applies only to short lines, never to story paragraphs.
-_BOILERPLATE = [
-    re.compile(r"©|\(c\)\s*\d{4}|\bcopyright\b|\ball rights reserved\b", re.I),
-    re.compile(
-        r"^\W*(click|tap|subscribe|sign (up|in)|log ?in|register|follow (us|@)|share (this|on|via)|"
-        r"read (more|next|also)|see (more|also)|view (all )?comments|show comments|hide|"
-        r"advertisement|sponsored|related( (articles|stories|content))?\s*:|recommended|most (read|popular)|"
-        r"download (our|the) app|listen to (this|the) (article|story)|print\b|email this|"
-        r"photo:|image:|video:|watch:|(leave|post|add) a comment|comments?\s*\(\d+\))",
+# Kinds of boilerplate lines, each with the longest line (in words) it may remove: calls to
+# action and notices are short, story paragraphs that merely mention such words are not.
+_BOILERPLATE: list[tuple[re.Pattern, int]] = [
+    (re.compile(r"©|\(c\)\s*\d{4}|\bcopyright\s*(?:©|\(c\)|\d{4})|\ball rights reserved\b", re.I), 30),
+    (re.compile(
+        r"^\W*(?:click|tap|subscribe|sign (?:up|in)\b|log ?in\b|follow us|share (?:this|on|via)\b|"
+        r"read (?:more|next|also)\b|see (?:more|also)\b|view (?:all )?comments|show comments|"
+        r"advertisement\b|sponsored\b|related(?: articles| stories| content)?\s*:|recommended (?:for you|articles|stories)|"
+        r"most (?:read|popular)\b|download (?:our|the) app|listen to (?:this|the) (?:article|story)|print (?:this|article|page)\b|"
+        r"email this|photo:|image:|video:|watch:|(?:leave|post|add) a comment|comments?\s*\(\d+\))",
         re.I,
-    ),
-    re.compile(
-        r"\b(comment policy|comments? (are|is) (closed|moderated)|click (here|to)|reprint permission|"
-        r"terms of (use|service)|privacy policy|cookie(s)? (policy|settings)|newsletter|"
-        r"can be (reached|contacted) at|follow (him|her|them) on)\b",
+    ), 15),
+    (re.compile(
+        r"\b(?:comment policy|comments? (?:are|is) (?:closed|moderated)|click (?:here|to)\b|reprint permission|"
+        r"terms of (?:use|service)|privacy policy|cookie (?:policy|settings)|(?:sign up|subscribe) (?:for|to) (?:our|the) \w+ ?newsletter|"
+        r"can be (?:reached|contacted) at|follow (?:him|her|them) on)\b",
         re.I,
-    ),
+    ), 20),
 ]
-_BOILERPLATE_MAX_WORDS = 30
 
 
 def normalize_text(text: str) -> str:
@@ -65,11 +65,9 @@ def is_boilerplate(line: str) -> bool:
         return False
     if _URL_ONLY.match(line):
         return True
-    if len(words) > _BOILERPLATE_MAX_WORDS:
-        return False
     if _EMAIL.search(line) and len(words) <= 20:
         return True  # contact lines ("X can be reached at x@site.com")
-    return any(rule.search(line) for rule in _BOILERPLATE)
+    return any(len(words) <= limit and rule.search(line) for rule, limit in _BOILERPLATE)
 
 
 def drop_boilerplate(text: str) -> str:
@@ -107,9 +105,12 @@ def parse_header(line: str) -> Header | None:
     if len(line.split()) > 20 or line.rstrip().endswith((".", "?", "!", '"', "”")):
         return None
     match = _DATE.search(line)
-    is_byline = re.match(r"^\W*by\s+[A-Z]", line, re.I) is not None
+    # "By" + capitalised name words, so a headline such as "By land and sea, …" is no byline
+    is_byline = re.match(r"^\W*[Bb][Yy]\s+(?:[A-Z][\w.'’-]*\s*){1,4}(?:$|[-–—|·•,])", line) is not None
     if not match and not is_byline:
         return None
+    if match and not is_byline and not _SEPARATORS.search(line) and _WEEKDAY.sub("", line).strip(" ,") != match.group(0):
+        return None  # a headline that mentions a date ("Storm hits coast on 12 May 2025")
     published = parse_date(match.group(0)) if match else None
     rest = _WEEKDAY.sub("", line[: match.start()] + line[match.end() :]) if match else line
     author = source = None

