@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import re
 import threading
 import time
+from datetime import date
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from qa.config import Config, default_index_dir
 from qa.embed import Embedder
 from qa.index import ArticleIndex
+from qa.conversation import Turn, resolve
 from qa.ingest import IngestReport, Ingestor, remove_articles
+from qa.question import asks_for_latest
 from qa.read import ExtractiveReader
 from qa.retrieve import Retriever
 from qa.schema import Answer, Citation, Passage, Reply
-
-Turn = tuple[str, Reply | None]  # (question, its reply) in a conversation
 
 
 class Assistant:
@@ -92,16 +92,22 @@ class Assistant:
         history: Sequence[Turn] | None = None,
         top_k: int | None = None,
         retrieval: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
     ) -> Reply:
+        """Answer from the indexed articles. `history`: earlier (question, reply) turns, for
+        follow-ups; `since`/`until`: ISO dates (yyyy-mm-dd) bounding articles' publication."""
         question = self._check_question(question)
+        keep = date_filter(since, until)
         started = time.perf_counter()
-        index = self.index
-        query = resolve_followup(question, history)
+        followup = resolve(question, history)
+        query = followup.query
         vector = self.embedder.encode([query])[0]
         limit = max(top_k or self.config.top_k, self.config.read_passages) * self.config.max_per_article
-        passages = self.retrieve(query, vector, limit, retrieval)
+        passages = self.retrieve(query, vector, limit, retrieval, keep=keep, prefer=followup.prefer, recent=asks_for_latest(question))
         retrieved = time.perf_counter()
-        answer = self.reader.read(question, vector, passages, query) if passages else None
+        options = {"avoid": followup.avoid} if followup.avoid else {}
+        answer = self.reader.read(question, vector, passages, query, **options) if passages else None
         read = time.perf_counter()
         found = bool(answer is not None and answer.score >= self.config.answer_threshold)
         citations = self._cite(passages, answer if found else None, top_k or self.config.top_k)
@@ -117,8 +123,8 @@ class Assistant:
             query=query,
         )
 
-    def retrieve(self, query: str, vector, limit: int, mode: str | None = None) -> list[Passage]:
-        return Retriever(self.index, self.config).retrieve(query, vector, limit, mode)
+    def retrieve(self, query: str, vector, limit: int, mode: str | None = None, **options) -> list[Passage]:
+        return Retriever(self.index, self.config).retrieve(query, vector, limit, mode, **options)
 
     def _check_question(self, question: str) -> str:
         if not isinstance(question, str) or not question.strip():
@@ -156,15 +162,21 @@ def group_by_article(passages: list[Passage], first: Passage | None, top_k: int,
     return out[:top_k]
 
 
-_PRONOUN = r"\b(it|its|they|them|their|he|him|his|she|her|that|this|those|these|there|then|the firm|the company)\b"
+def date_filter(since: str | None, until: str | None):
+    """Keep articles published within [since, until]; articles without a known date are left out."""
+    if not since and not until:
+        return None
+    bounds = [_iso_date(name, value) for name, value in (("since", since), ("until", until))]
+    low, high = bounds[0] or "0000-00-00", bounds[1] or "9999-99-99"
+    if low > high:
+        raise ValueError(f"since={since} is after until={until}: no article can match")
+    return lambda article: bool(article.published) and low <= article.published[:10] <= high
 
 
-def resolve_followup(question: str, history: Sequence[Turn] | None) -> str:
-    """A follow-up that leans on the conversation ('How much did it cost?') is searched together
-    with the question it follows; a self-contained question is searched as it is."""
-    if not history:
-        return question
-    previous, _ = history[-1]
-    words = re.findall(r"\w+", question)
-    leans = re.search(_PRONOUN, question, re.I) or len(words) <= 4 or re.match(r"^(and|what about|how about)\b", question, re.I)
-    return f"{previous} {question}" if leans else question
+def _iso_date(name: str, value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise ValueError(f"{name}={value!r} is not a date; give it as yyyy-mm-dd, e.g. 2026-01-31") from None

@@ -30,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the reply as JSON")
     p.add_argument("--top-k", type=int, default=None, help="passages to cite (default 5)")
     p.add_argument("--retrieval", choices=RETRIEVAL_MODES, default=None, help="hybrid (default), dense or bm25")
+    p.add_argument("--since", metavar="YYYY-MM-DD", help="only articles published on or after this date")
+    p.add_argument("--until", metavar="YYYY-MM-DD", help="only articles published on or before this date")
 
     command("list", "List the indexed articles.")
     p = command("remove", "Remove articles by id.")

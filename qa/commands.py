@@ -73,13 +73,14 @@ def _swap_in(built: Path, target: Path) -> None:
 
 def run_ask(args: Namespace) -> int:
     assistant = _assistant(args)
+    options = {"top_k": args.top_k, "retrieval": args.retrieval, "since": args.since, "until": args.until}
     if args.questions:
         for question in read_questions(args.questions):
-            print(json.dumps(assistant.ask(question, top_k=args.top_k, retrieval=args.retrieval).to_dict(), ensure_ascii=False), flush=True)
+            print(json.dumps(assistant.ask(question, **options).to_dict(), ensure_ascii=False), flush=True)
         return 0
     if not args.question:
         raise ValueError("give a QUESTION or --questions FILE")
-    reply = assistant.ask(args.question, top_k=args.top_k, retrieval=args.retrieval)
+    reply = assistant.ask(args.question, **options)
     print(json.dumps(reply.to_dict(), ensure_ascii=False, indent=2) if args.json else format_reply(reply))
     return 0
 

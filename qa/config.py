@@ -27,7 +27,7 @@ class Config:
     retrieval: str = "hybrid"
     max_per_article: int = 2  # passages one article may hold in the cited list
     read_passages: int = 8  # passages the reader looks into
-    answer_threshold: float = 0.2  # below it the reply is "not found" (calibrated: README)
+    answer_threshold: float = 0.55  # confidence below it: "not found" (bench/calibrate.py; README)
     qa_model: str | None = None  # a transformers question-answering model enables the span reader
     qa_weight: float = 0.7  # span reader: weight of its own score against retrieval
     # Limits on input

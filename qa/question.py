@@ -61,3 +61,11 @@ def expected_answer(question: str) -> AnswerType | None:
         if pattern.match(phrase):
             return AnswerType(name, labels)
     return None
+
+
+_LATEST = re.compile(r"\b(latest|most recent|newest|current(?:ly)?|now|still|recent(?:ly)?|today|nowadays|so far|as of)\b", re.I)
+
+
+def asks_for_latest(question: str) -> bool:
+    """Questions about the present state of things, where newer articles should win ties."""
+    return bool(_LATEST.search(question))

@@ -29,6 +29,9 @@ TOPIC_DISCOUNT = 0.3  # weight of question terms already in the story's headline
 SHORTLIST = 16  # sentences that get embedded and tagged
 PHRASE_MIN_WEIGHT = 0.6  # an entity must fit the asked type at least this well to be the answer
 LEAD_CHARS = 400
+# Confidence that the best sentence answers: logistic over (evidence score, passage similarity),
+# fitted on labelled answerable and unanswerable questions by bench/calibrate.py.
+CONFIDENCE = (7.83, 11.38, -7.49)
 _SPECIFIC = re.compile(
     r"\b(?:1[6-9]\d\d|20\d\d|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)|[$£€¥]\d|\d(?:[.,]\d+)?\s?(?:%|m|bn|k)\b"
 )
@@ -56,6 +59,19 @@ class Ranking:
     candidates: list[Candidate]  # best first
     wanted: AnswerType | None
     terms: dict[str, float] = field(default_factory=dict)
+    avoid: frozenset[str] = frozenset()
+
+
+def evidence(candidate: "Candidate") -> tuple[float, float]:
+    """The confidence features: the sentence's score and its passage's similarity to the question."""
+    passage_similarity = candidate.passage.dense_score
+    return candidate.score, candidate.dense if passage_similarity is None else passage_similarity
+
+
+def confidence(candidate: "Candidate") -> float:
+    score, similarity = evidence(candidate)
+    a, b, c = CONFIDENCE
+    return float(1 / (1 + np.exp(-(a * score + b * similarity + c))))
 
 
 def combine(candidate: Candidate, typed: bool, weights: dict = WEIGHTS, floor: float = TYPE_FLOOR) -> float:
@@ -70,19 +86,24 @@ class ExtractiveReader:
         self.embedder, self.index, self.config = embedder, index, config
         self.tagger = tagger or EntityTagger()
 
-    def read(self, question: str, query_vector: np.ndarray, passages: list[Passage], query: str | None = None) -> Answer | None:
-        """`query` is what was searched (a follow-up with its context); `question` decides the answer type."""
-        ranking = self.rank(question, query_vector, passages, query)
+    def read(
+        self, question: str, query_vector: np.ndarray, passages: list[Passage], query: str | None = None, avoid: frozenset[str] = frozenset()
+    ) -> Answer | None:
+        """`query` is what was searched (a follow-up with its context); `question` decides the answer
+        type; `avoid` holds answers already given when the question asks for another ("who else")."""
+        ranking = self.rank(question, query_vector, passages, query, avoid)
         if not ranking.candidates:
             return None
         return self._answer(ranking.candidates[0], ranking)
 
-    def rank(self, question: str, query_vector: np.ndarray, passages: list[Passage], query: str | None = None) -> Ranking:
+    def rank(
+        self, question: str, query_vector: np.ndarray, passages: list[Passage], query: str | None = None, avoid: frozenset[str] = frozenset()
+    ) -> Ranking:
         candidates = self._candidates(passages[: self.config.read_passages])
         wanted = expected_answer(question)
         terms = self._terms(query or question)
         if not candidates:
-            return Ranking([], wanted, terms)
+            return Ranking([], wanted, terms, avoid)
         self._score_terms(terms, candidates)
         shortlist = sorted(candidates, key=lambda c: -(c.terms + 0.5 * c.context + 0.2 * c.rank))[:SHORTLIST]
         texts = [c.text for c in shortlist]
@@ -91,10 +112,10 @@ class ExtractiveReader:
         if wanted:
             for candidate, entities in zip(shortlist, self.tagger.tag(texts)):
                 candidate.entities = entities
-                candidate.type_fit = max((self._fit(candidate.text, e, wanted, terms) for e in entities), default=0.0)
+                candidate.type_fit = max((self._fit(candidate.text, e, wanted, terms, avoid) for e in entities), default=0.0)
         for candidate in shortlist:
             candidate.score = combine(candidate, wanted is not None)
-        return Ranking(sorted(shortlist, key=lambda c: -c.score), wanted, terms)
+        return Ranking(sorted(shortlist, key=lambda c: -c.score), wanted, terms, avoid)
 
     def _candidates(self, passages: list[Passage]) -> list[Candidate]:
         candidates, seen = [], set()
@@ -131,10 +152,12 @@ class ExtractiveReader:
             candidate.terms = sum(w for t, w in focus.items() if t in own) / (sum(focus.values()) or 1.0)
             candidate.context = sum(w for t, w in terms.items() if t in around) / total
 
-    def _fit(self, sentence: str, entity: Entity, wanted: AnswerType, terms: dict) -> float:
-        """How well an entity could answer: its label's weight, zero when the question already names it."""
+    def _fit(self, sentence: str, entity: Entity, wanted: AnswerType, terms: dict, avoid: frozenset[str]) -> float:
+        """How well an entity could answer: its label's weight; zero when the question already
+        names it or it was the answer given before."""
         weight = wanted.labels.get(entity.label, 0.0)
-        if weight and self._named_in_question(sentence[entity.start : entity.end], terms):
+        phrase = sentence[entity.start : entity.end]
+        if weight and (phrase in avoid or self._named_in_question(phrase, terms)):
             return 0.0
         return weight
 
@@ -147,8 +170,8 @@ class ExtractiveReader:
         start, end = best.start - passage.chunk.start, best.end - passage.chunk.start
         phrase = self._phrase(best, ranking) if ranking.wanted else None
         if phrase:
-            return Answer(best.text[phrase.start : phrase.end], start + phrase.start, start + phrase.end, best.score, passage, start, end)
-        return Answer(best.text, start, end, best.score, passage, start, end)
+            return Answer(best.text[phrase.start : phrase.end], start + phrase.start, start + phrase.end, confidence(best), passage, start, end)
+        return Answer(best.text, start, end, confidence(best), passage, start, end)
 
     def _phrase(self, best: Candidate, ranking: Ranking) -> Entity | None:
         """The best-fitting entity of the asked type, nearest to the question's words in the sentence."""
@@ -159,7 +182,7 @@ class ExtractiveReader:
         for entity in best.entities:
             weight = ranking.wanted.labels.get(entity.label, 0.0)
             phrase = best.text[entity.start : entity.end]
-            if weight < PHRASE_MIN_WEIGHT or self._named_in_question(phrase, ranking.terms):
+            if weight < PHRASE_MIN_WEIGHT or phrase in ranking.avoid or self._named_in_question(phrase, ranking.terms):
                 continue
             specific = bool(_SPECIFIC.search(phrase))  # "1 February 1995" over "10 years ago"
             span = [i for i, w in enumerate(words) if entity.start <= w.start() < entity.end] or [0]

@@ -11,6 +11,8 @@ from qa.index import ArticleIndex
 from qa.schema import Article, Passage
 
 ArticleFilter = Callable[[Article], bool]
+PREFER_BOOST = 0.25  # follow-ups: the articles the conversation is about
+RECENCY_BOOST = 0.1  # "latest" questions: newest of the candidates, at equal evidence
 
 
 def reciprocal_rank_fusion(rankings: list[list[int]], k: int = 60) -> list[tuple[int, float]]:
@@ -33,8 +35,12 @@ class Retriever:
         limit: int,
         mode: str | None = None,
         keep: ArticleFilter | None = None,
+        prefer: frozenset[str] = frozenset(),
+        recent: bool = False,
     ) -> list[Passage]:
-        """Up to `limit` passages, best first (the reader reads them all; citations are grouped later)."""
+        """Up to `limit` passages, best first (the reader reads them all; citations are grouped later).
+        `keep` filters articles (dates); `prefer` boosts articles (a follow-up's conversation);
+        `recent` lifts newer articles a little, so that among equal evidence the newest comes first."""
         mode = mode or self.config.retrieval
         depth = self.config.candidates * (4 if keep else 1)  # a filter throws candidates away
         dense = self.index.dense_search(query_vector[None, :], depth)[0] if mode != "bm25" else []
@@ -43,14 +49,18 @@ class Retriever:
         fused = reciprocal_rank_fusion(rankings, self.config.rrf_k)
         dense_scores, bm25_scores = dict(dense), dict(sparse)
         rows = self.index.store.chunks_by_id([i for i, _ in fused[:depth]])
+        found = [(rows[i], score) for i, score in fused if i in rows]  # rows gone: removed since the search
+        found = [((chunk, article), score) for (chunk, article), score in found if not keep or keep(article)]
+        if prefer or recent:
+            dates = sorted({a.published for (_, a), _ in found if a.published}) if recent else []
+            newness = {d: (i + 1) / len(dates) for i, d in enumerate(dates)}
+            found = sorted(found, key=lambda pair: -pair[1] * _boost(pair[0][1], prefer, newness))
         passages: list[Passage] = []
-        for chunk_id, score in fused:
-            if chunk_id not in rows:
-                continue  # removed since the search structures were built
-            chunk, article = rows[chunk_id]
-            if keep and not keep(article):
-                continue
-            passages.append(Passage(chunk, article, score, len(passages), dense_scores.get(chunk_id), bm25_scores.get(chunk_id)))
-            if len(passages) >= limit:
-                break
+        for (chunk, article), score in found[:limit]:
+            passages.append(Passage(chunk, article, score, len(passages), dense_scores.get(chunk.id), bm25_scores.get(chunk.id)))
         return passages
+
+
+def _boost(article: Article, prefer: frozenset[str], newness: dict[str, float]) -> float:
+    """Multiplier of a passage's fused score: conversation articles, then newer dates."""
+    return 1.0 + PREFER_BOOST * (article.id in prefer) + RECENCY_BOOST * newness.get(article.published, 0.0)
