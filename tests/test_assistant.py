@@ -1,0 +1,142 @@
+"""End to end with the real bundled model: ingest samples/, ask questions whose answers are known."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from qa.assistant import Assistant, date_filter, group_by_article
+from qa.config import Config
+from qa.evaluate import contains
+from conftest import SAMPLES
+
+
+@pytest.fixture(scope="session")
+def samples_assistant(tmp_path_factory, real_embedder) -> Assistant:
+    index = tmp_path_factory.mktemp("samples-index")
+    assistant = Assistant(index, Config(), real_embedder)
+    report = assistant.ingest([SAMPLES])
+    assert report.rejected == 0 and report.added >= 12
+    return assistant
+
+
+@pytest.mark.parametrize(
+    "question, answer, article",
+    [
+        ("How much did it cost to restore the Kestrel crossing in Port Avalon?", "$38.6 million", "harbour-bridge-reopens"),
+        ("Who is the head of Stonebridge Academy?", "Rebecca Thornton", "stonebridge-school-results"),
+        ("By what percentage will Brackenford property taxes rise?", "3.5 percent", "web/city-council-budget"),
+        ("In which city was the painter José Núñez born?", "Seville", "web/museum-reopens-retrospective"),
+        ("On what date do Skylark Air's Port Solano flights start?", "May 2", "wire-002"),
+        ("Which company was hired to investigate the Norbury cyberattack?", "Bastion Forensics", "wire-003"),
+        ("How many houses in Dunmere had to be evacuated?", "230", "web/storm-damage-coast"),
+    ],
+)
+def test_answers_known_questions_with_the_right_citation(samples_assistant, question, answer, article):
+    reply = samples_assistant.ask(question)
+    assert reply.found
+    assert contains(reply.answer, answer)
+    first = reply.citations[0]
+    assert first.article_id == article
+    assert first.passage[first.answer_start : first.answer_end] == reply.answer
+    assert reply.answer in reply.sentence
+
+
+@pytest.mark.parametrize("question", ["How do I reset my home Wi-Fi router?", "Who won the Nobel Prize in Literature in 2024?"])
+def test_off_topic_questions_are_not_found_but_show_closest_passages(samples_assistant, question):
+    reply = samples_assistant.ask(question)
+    assert not reply.found and reply.answer is None
+    assert reply.citations and all(c.answer_start is None for c in reply.citations)
+
+
+def test_follow_up_uses_the_conversation(samples_assistant):
+    first = samples_assistant.ask("When did the Kestrel Harbour Bridge reopen?")
+    assert first.citations[0].article_id == "harbour-bridge-reopens"
+    alone = samples_assistant.ask("How much did it cost?")
+    follow = samples_assistant.ask("How much did it cost?", history=[("When did the Kestrel Harbour Bridge reopen?", first)])
+    assert follow.citations[0].article_id == "harbour-bridge-reopens"
+    assert contains(follow.answer, "$38.6 million")
+    assert alone.query == "How much did it cost?" and follow.query != alone.query
+
+
+def test_follow_up_asking_for_someone_else_gives_another_answer(samples_assistant):
+    first = samples_assistant.ask("Which councillors voted against the Brackenford spending plan?")
+    mayor = samples_assistant.ask("Who is the mayor of Brackenford?")
+    assert mayor.found
+    other = samples_assistant.ask("Who else spoke about it?", history=[("Who is the mayor of Brackenford?", mayor)])
+    assert other.citations[0].article_id == "web/city-council-budget"
+    assert other.answer != mayor.answer
+    assert first.found
+
+
+def test_self_contained_question_after_history_is_searched_as_is(samples_assistant):
+    first = samples_assistant.ask("Who is the head of Stonebridge Academy?")
+    reply = samples_assistant.ask(
+        "How much ransom did the hackers demand from the Norbury water utility?", history=[("Who is the head of Stonebridge Academy?", first)]
+    )
+    assert reply.query == reply.question
+    assert reply.citations[0].article_id == "wire-003"
+
+
+def test_date_filter_limits_citations_to_the_range(samples_assistant):
+    reply = samples_assistant.ask("How much did the Valmont museum's refurbishment cost?", since="2026-04-01", until="2026-04-30")
+    assert {c.article_id for c in reply.citations} == {"web/museum-reopens-retrospective"}
+    empty = samples_assistant.ask("How much did the Valmont museum's refurbishment cost?", until="2020-01-01")
+    assert not empty.found and not empty.citations
+
+
+def test_date_filter_rejects_bad_dates():
+    with pytest.raises(ValueError, match="yyyy-mm-dd"):
+        date_filter("31/01/2026", None)
+    with pytest.raises(ValueError, match="after"):
+        date_filter("2026-02-01", "2026-01-01")
+
+
+def test_latest_question_prefers_the_newer_of_two_equal_reports(tmp_path, fake_embedder):
+    folder = tmp_path / "news"
+    folder.mkdir()
+    body = "The Harbour Board set the ferry fare for adults at {fare} on Monday, the board said in a statement."
+    (folder / "fares.jsonl").write_text(
+        f'{{"id": "old", "title": "Ferry fare set", "text": "{body.format(fare="$4")}", "published": "2024-03-01"}}\n'
+        f'{{"id": "new", "title": "Ferry fare set", "text": "{body.format(fare="$6")}", "published": "2026-03-01"}}\n'
+    )
+    assistant = Assistant(tmp_path / "index", Config(model="fake-hash"), fake_embedder)
+    assistant.ingest([folder])
+    latest = assistant.ask("What is the current ferry fare for adults?")
+    assert latest.citations[0].article_id == "new"
+
+
+def test_questions_are_checked(samples_assistant):
+    with pytest.raises(ValueError, match="empty"):
+        samples_assistant.ask("   ")
+    with pytest.raises(ValueError, match="limit"):
+        samples_assistant.ask("why " * 1000)
+
+
+def test_citations_group_passages_by_article(samples_assistant):
+    reply = samples_assistant.ask("Kestrel bridge restoration rivets cycle lane toll", top_k=5)
+    ids = [c.article_id for c in reply.citations]
+    assert max(ids.count(i) for i in ids) <= samples_assistant.config.max_per_article
+    assert [c.n for c in reply.citations] == list(range(1, len(ids) + 1))
+
+
+def test_group_by_article_puts_the_answer_first():
+    class P:  # the fields group_by_article reads
+        def __init__(self, article_id):
+            self.article = type("A", (), {"id": article_id})()
+
+    passages = [P("a"), P("a"), P("a"), P("b"), P("c")]
+    grouped = group_by_article(passages, passages[3], top_k=4, per_article=2)
+    assert [p.article.id for p in grouped] == ["b", "a", "a", "c"]
+
+
+def test_reingest_of_samples_does_no_embedding_work(samples_assistant, tmp_path):
+    index = tmp_path / "copy"
+    shutil.copytree(samples_assistant.index_dir, index)
+    assistant = Assistant(index, Config(), samples_assistant.embedder)
+    before = assistant.embedder.texts_encoded
+    report = assistant.ingest([SAMPLES])
+    assert report.unchanged >= 12 and report.added == 0
+    assert assistant.embedder.texts_encoded == before

@@ -1,0 +1,99 @@
+"""The offline reader on hand-built passages (fake embedder, real spaCy tagger)."""
+
+import numpy as np
+import pytest
+
+from qa.config import Config
+from qa.read import ExtractiveReader, confidence
+from qa.schema import Article, Chunk, Passage
+
+
+class FakeIndex:
+    """The two things the reader asks of the index: BM25 tokens and their rarity."""
+
+    def __init__(self):
+        import Stemmer
+
+        self.stemmer = Stemmer.Stemmer("english")
+
+    def tokenize(self, texts):
+        import bm25s
+
+        return bm25s.tokenize(texts, stopwords="en", stemmer=self.stemmer, return_ids=False, show_progress=False)
+
+    def stem(self, words):
+        return self.stemmer.stemWords(words)
+
+    def idf(self, tokens):
+        return {t: 1.0 for t in tokens}
+
+
+def _passage(article_id, title, sentences, rank=0):
+    text = "\n".join(sentences)  # one paragraph a sentence, as in wire copy
+    spans, start = [], 0
+    for sentence in sentences:
+        spans.append((start, start + len(sentence)))
+        start += len(sentence) + 1
+    article = Article(article_id, title, text, published="2026-03-03")
+    return Passage(Chunk(article_id, text, 0, len(text), tuple(spans), 1), article, 1.0 / (60 + rank), rank, 0.5)
+
+
+@pytest.fixture(scope="module")
+def reader(request):
+    from conftest import FakeEmbedder
+
+    return ExtractiveReader(FakeEmbedder(), FakeIndex(), Config(model="fake-hash"))
+
+
+BRIDGE = _passage("bridge", "Harbour bridge reopens", [
+    "The Kestrel Harbour Bridge in Port Avalon reopened on Monday after a 14-month restoration.",
+    "The project cost $38.6 million, more than the first estimate of $34.2 million.",
+    "Head engineer Tomas Reiner said the crew found more corrosion than expected.",
+])
+
+
+def _ask(reader, question, passages=(BRIDGE,)):
+    vector = reader.embedder.encode([question])[0]
+    return reader.read(question, vector, list(passages))
+
+
+def test_amount_question_gets_the_amount_phrase_with_exact_offsets(reader):
+    answer = _ask(reader, "How much did the restoration of the bridge cost?")
+    assert answer.text == "$38.6 million"
+    assert BRIDGE.chunk.text[answer.start : answer.end] == answer.text
+    sentence = BRIDGE.chunk.text[answer.sentence_start : answer.sentence_end]
+    assert sentence.startswith("The project cost") and answer.text in sentence
+
+
+def test_person_question_skips_sentences_without_a_person(reader):
+    answer = _ask(reader, "Who is the head engineer?")
+    assert answer.text == "Tomas Reiner"
+
+
+def test_date_question(reader):
+    assert _ask(reader, "When did the Kestrel bridge reopen?").text == "Monday"
+
+
+def test_open_question_returns_the_sentence(reader):
+    answer = _ask(reader, "What did the crew find during the restoration?")
+    assert answer.text.startswith("Head engineer Tomas Reiner said")
+
+
+def test_avoid_gives_another_answer(reader):
+    question = "Who is the head engineer?"
+    vector = reader.embedder.encode([question])[0]
+    other = reader.read(question, vector, [BRIDGE], avoid=frozenset({"Tomas Reiner"}))
+    assert other is None or other.text != "Tomas Reiner"
+
+
+def test_no_passages_no_answer(reader):
+    assert reader.read("Who?", np.zeros(64, dtype=np.float32), []) is None
+
+
+def test_confidence_is_a_probability_that_grows_with_evidence(reader):
+    ranking = reader.rank("How much did the restoration of the bridge cost?", reader.embedder.encode(["x"])[0], [BRIDGE])
+    best = ranking.candidates[0]
+    value = confidence(best)
+    assert 0.0 < value < 1.0
+    best.score += 0.2
+    assert confidence(best) > value
