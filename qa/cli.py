@@ -39,9 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("stats", "Show index statistics.")
     p.add_argument("--check", action="store_true", help="verify the index; non-zero exit naming the problem")
 
-    p = command("eval", "Quality report on labelled questions (JSONL: question, answers, article_ids).")
+    p = command("eval", "Quality report on labelled questions: JSONL (question, answers, article_ids) or SQuAD v1.1/v2.0 JSON.")
     p.add_argument("file", type=Path)
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--model", default=None, help="embedding model of the temporary index built from a SQuAD file without --index")
+    p.add_argument("--qa-model", default=None, help="a transformers extractive-QA model (name or folder): evaluate the span reader")
     return parser
 
 

@@ -158,8 +158,18 @@ def run_stats(args: Namespace) -> int:
 
 
 def run_eval(args: Namespace) -> int:
-    from qa.evaluate import evaluate, format_report
+    """A SQuAD file without --index is asked against a temporary index of its own paragraphs."""
+    from qa.evaluate import evaluate, format_report, load_dataset, temporary_index
 
-    report = evaluate(_assistant(args), args.file)
+    dataset = load_dataset(args.file)
+    config = config_from(args).override(qa_model=args.qa_model)
+    if dataset.articles and args.index is None:
+        print(f"indexing the {len(dataset.articles)} paragraphs of {args.file} in a temporary index…", file=sys.stderr)
+        with temporary_index(dataset, config) as (assistant, ingested):
+            for error in ingested.errors:
+                print(f"skipped {error}", file=sys.stderr)
+            report = evaluate(assistant, dataset)
+    else:
+        report = evaluate(Assistant(args.index or default_index_dir(), config), dataset)
     print(json.dumps(report, indent=2) if args.json else format_report(report))
     return 0

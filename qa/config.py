@@ -23,11 +23,13 @@ class Config:
     # Query time
     top_k: int = 5  # passages cited
     candidates: int = 50  # per retriever, before fusion
+    fusion: str = "score"  # "score": weighted sum of normalised scores; "rrf": reciprocal rank
+    bm25_weight: float = 0.5  # share of BM25 in score fusion (bench: README "Quality")
     rrf_k: int = 60
     retrieval: str = "hybrid"
     max_per_article: int = 2  # passages one article may hold in the cited list
     read_passages: int = 8  # passages the reader looks into
-    answer_threshold: float = 0.55  # confidence below it: "not found" (bench/calibrate.py; README)
+    answer_threshold: float = 0.6  # confidence below it: "not found" (bench/calibrate.py; README)
     qa_model: str | None = None  # a transformers question-answering model enables the span reader
     qa_weight: float = 0.7  # span reader: weight of its own score against retrieval
     # Limits on input
@@ -37,6 +39,10 @@ class Config:
     batch_size: int = 32
 
     def __post_init__(self) -> None:
+        if self.fusion not in ("score", "rrf"):
+            raise ValueError(f"fusion={self.fusion!r} is not one of ('score', 'rrf')")
+        if not 0.0 <= self.bm25_weight <= 1.0:
+            raise ValueError(f"bm25_weight must be between 0 and 1, got {self.bm25_weight}")
         if self.retrieval not in RETRIEVAL_MODES:
             raise ValueError(f"retrieval={self.retrieval!r} is not one of {RETRIEVAL_MODES}")
         for name in ("chunk_tokens", "top_k", "candidates", "rrf_k", "read_passages", "batch_size"):

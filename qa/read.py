@@ -31,7 +31,7 @@ PHRASE_MIN_WEIGHT = 0.6  # an entity must fit the asked type at least this well 
 LEAD_CHARS = 400
 # Confidence that the best sentence answers: logistic over (evidence score, passage similarity),
 # fitted on labelled answerable and unanswerable questions by bench/calibrate.py.
-CONFIDENCE = (7.83, 11.38, -7.49)
+CONFIDENCE = (9.24, 8.86, -6.35)
 _SPECIFIC = re.compile(
     r"\b(?:1[6-9]\d\d|20\d\d|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)|[$£€¥]\d|\d(?:[.,]\d+)?\s?(?:%|m|bn|k)\b"
 )
@@ -99,7 +99,7 @@ class ExtractiveReader:
     def rank(
         self, question: str, query_vector: np.ndarray, passages: list[Passage], query: str | None = None, avoid: frozenset[str] = frozenset()
     ) -> Ranking:
-        candidates = self._candidates(passages[: self.config.read_passages])
+        candidates = self._candidates(self._reading(passages))
         wanted = expected_answer(question)
         terms = self._terms(query or question)
         if not candidates:
@@ -117,14 +117,22 @@ class ExtractiveReader:
             candidate.score = combine(candidate, wanted is not None)
         return Ranking(sorted(shortlist, key=lambda c: -c.score), wanted, terms, avoid)
 
+    def _reading(self, passages: list[Passage]) -> list[Passage]:
+        """The retrieved passages of the best-retrieved article. Measured on labelled questions,
+        the retrieval's best article is right more often than a choice between sentences of
+        several articles, so the reader picks the sentence, not the story."""
+        return [p for p in passages[: self.config.read_passages * 2] if passages and p.article.id == passages[0].article.id]
+
     def _candidates(self, passages: list[Passage]) -> list[Candidate]:
+        """Sentences of the passages (once each); `rank` is the passage's retrieval score relative to the best."""
         candidates, seen = [], set()
+        top = max((p.score for p in passages), default=0.0) or 1.0
         for passage in passages:
             for start, end in passage.chunk.sentences:
                 if (passage.article.id, start) not in seen:  # overlapping chunks share sentences
                     seen.add((passage.article.id, start))
                     text = passage.article.text[start:end]
-                    candidates.append(Candidate(passage, start, end, text, rank=1.0 / (1 + passage.rank)))
+                    candidates.append(Candidate(passage, start, end, text, rank=passage.score / top))
         return candidates
 
     def _terms(self, question: str) -> dict[str, float]:

@@ -1,4 +1,5 @@
-"""Hybrid retrieval: dense (FAISS) and BM25 fused by reciprocal rank, grouped by article."""
+"""Hybrid retrieval: dense (FAISS) and BM25, fused by a weighted sum of their scores scaled to
+each list's best (default) or by reciprocal rank."""
 
 from __future__ import annotations
 
@@ -24,6 +25,18 @@ def reciprocal_rank_fusion(rankings: list[list[int]], k: int = 60) -> list[tuple
     return sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))
 
 
+def score_fusion(results: list[list[tuple[int, float]]], weights: list[float]) -> list[tuple[int, float]]:
+    """Fuse (id, score) lists: Σ weight · score / best score of that list. Keeps how far apart
+    candidates are (rank fusion throws that away) without stretching near-ties apart as
+    min-max scaling does when few candidates come back."""
+    fused: dict[int, float] = {}
+    for ranked, weight in zip(results, weights):
+        best = max((s for _, s in ranked), default=0.0)
+        for item, score in ranked:
+            fused[item] = fused.get(item, 0.0) + weight * max(score, 0.0) / (best or 1.0)
+    return sorted(fused.items(), key=lambda pair: (-pair[1], pair[0]))
+
+
 class Retriever:
     def __init__(self, index: ArticleIndex, config: Config):
         self.index, self.config = index, config
@@ -45,8 +58,10 @@ class Retriever:
         depth = self.config.candidates * (4 if keep else 1)  # a filter throws candidates away
         dense = self.index.dense_search(query_vector[None, :], depth)[0] if mode != "bm25" else []
         sparse = self.index.bm25_search([query], depth)[0] if mode != "dense" else []
-        rankings = [[i for i, _ in ranked] for ranked in (dense, sparse) if ranked]
-        fused = reciprocal_rank_fusion(rankings, self.config.rrf_k)
+        if self.config.fusion == "rrf":
+            fused = reciprocal_rank_fusion([[i for i, _ in ranked] for ranked in (dense, sparse) if ranked], self.config.rrf_k)
+        else:
+            fused = score_fusion([sparse, dense], [self.config.bm25_weight, 1.0 - self.config.bm25_weight])
         dense_scores, bm25_scores = dict(dense), dict(sparse)
         rows = self.index.store.chunks_by_id([i for i, _ in fused[:depth]])
         found = [(rows[i], score) for i, score in fused if i in rows]  # rows gone: removed since the search
