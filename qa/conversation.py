@@ -20,6 +20,7 @@ _LEANING = re.compile(
 _CONTINUES = re.compile(r"^(and|but|also|so|what about|how about|and what|what else)\b", re.I)
 _ANOTHER = re.compile(r"\b(else|other|another|besides|apart from)\b", re.I)
 _WORD = re.compile(r"\w+")
+_PROPER_NOUN = re.compile(r"(?<=\w )[A-Z][\w'’-]+")  # a capitalised word that does not open the question
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,10 @@ def resolve(question: str, history: Sequence[Turn] | None) -> FollowUp:
     if not history:
         return FollowUp(question)
     previous_question, previous_reply = history[-1]
-    leans = _LEANING.search(question) or _CONTINUES.search(question) or len(_WORD.findall(question)) <= 4
+    names_its_subject = _PROPER_NOUN.search(question) is not None  # "…the Gullhaven ferry carry on its first day?"
+    leans = _CONTINUES.search(question) or (
+        not names_its_subject and (_LEANING.search(question) or len(_WORD.findall(question)) <= 4)
+    )
     if not leans:
         return FollowUp(question)
     context = (previous_reply.query if previous_reply and previous_reply.query else previous_question)[-MAX_CONTEXT_CHARS:]

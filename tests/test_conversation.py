@@ -34,3 +34,11 @@ def test_asking_for_another_avoids_earlier_answers():
     history = [("Who is the mayor?", _reply("Who is the mayor?", "council", "Harold Benning"))]
     follow = resolve("Who else spoke?", history)
     assert follow.avoid == {"Harold Benning"}
+
+
+def test_question_naming_its_own_subject_is_not_a_follow_up_despite_pronouns():
+    history = [("Who runs the clinic?", _reply("Who runs the clinic?", "clinic"))]
+    question = "How many passengers did the Gullhaven ferry carry on its first day?"
+    assert resolve(question, history).query == question
+    assert resolve("What about Rovers?", history).query.endswith("What about Rovers?")
+    assert resolve("What about Rovers?", history).query != "What about Rovers?"

@@ -1,0 +1,290 @@
+"""The Streamlit UI (app.py) through Streamlit's AppTest, against an index of samples/ built
+with the real bundled model once per session; upload handling also directly with the fake embedder."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import app
+from qa.assistant import Assistant
+from qa.config import Config
+from qa.index import ArticleIndex
+from qa.schema import Citation
+from conftest import ROOT, SAMPLES, FakeEmbedder
+
+APP = str(ROOT / "app.py")
+COST_Q = "How much did it cost to restore the Kestrel crossing in Port Avalon?"
+BRIDGE = "Harbour Bridge Reopens After 14-Month Restoration"
+UNRELATED_Q = "How do I reset my home Wi-Fi router?"
+FERRY = (
+    "Ferry <script>alert(1)</script> service returns\n"
+    "By Sam Roe - Tidewater Times - April 2, 2026\n\n"
+    "The Gullhaven ferry service returned on Friday after a three-month pause, carrying 412 passengers "
+    "on its first day. <script>alert(1)</script> <img src=x onerror=alert(2)> **not bold** [link](javascript:alert(3))\n\n"
+    "Harbour master Olga Brandt said the new vessel cost $9.1 million.\n"
+)
+FERRY_Q = "How many passengers did the Gullhaven ferry carry on its first day?"
+
+
+# --- fixtures -------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def sample_index(tmp_path_factory, real_embedder) -> Path:
+    """samples/ indexed with the real model, once; tests that change it work on a copy."""
+    folder = tmp_path_factory.getbasetemp() / "samples-index"
+    if not ArticleIndex(folder).exists:
+        Assistant(folder, embedder=real_embedder).ingest([SAMPLES])
+    return folder
+
+
+@pytest.fixture
+def own_index(sample_index, tmp_path) -> Path:
+    return Path(shutil.copytree(sample_index, tmp_path / "index"))
+
+
+def start(monkeypatch, index: Path) -> AppTest:
+    monkeypatch.setenv("QA_INDEX", str(index))
+    return AppTest.from_file(APP, default_timeout=120).run()
+
+
+def ask(at: AppTest, question: str) -> AppTest:
+    at.chat_input[0].set_value(question)
+    return at.run()
+
+
+def html(at: AppTest) -> str:
+    """Everything the app rendered with st.html, its style sheet left out."""
+    return "\n".join(e.value for e in at.get("html") if not e.value.startswith("<style>"))
+
+
+def button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+# --- the chat ---------------------------------------------------------------------------------
+def test_answer_is_quoted_with_its_citation_highlighted(monkeypatch, sample_index):
+    at = ask(start(monkeypatch, sample_index), COST_Q)
+    assert not at.exception
+    page = html(at)
+    assert '“</span>$38.6 million<span class="qa-quote">”' in page  # the answer, as a quote
+    assert '<mark class="qa-hit">$38.6 million</mark>' in page  # highlighted inside its passage
+    assert BRIDGE in page and "Riverside Courier" in page and "3 Mar 2026" in page
+    assert "[1]" in page and "The project cost $38.6 million" in page  # marker and the whole sentence
+    assert len(at.chat_message) == 2
+
+
+def test_full_article_opens_with_the_passage_in_place(monkeypatch, sample_index):
+    at = ask(start(monkeypatch, sample_index), COST_Q)
+    button(at, "Read the full article").click()
+    at.run()
+    page = html(at)
+    assert '<span class="qa-in-article">The Kestrel Harbour Bridge in Port Avalon reopened' in page
+    assert '<mark class="qa-hit">$38.6 million</mark>' in page.split('class="qa-article"')[1]
+    assert "Halvorsen &amp; Pike" in page  # the rest of the article is there too
+
+
+def test_unrelated_question_is_not_dressed_up_as_an_answer(monkeypatch, sample_index):
+    at = ask(start(monkeypatch, sample_index), UNRELATED_Q)
+    page = html(at)
+    assert app.NOT_FOUND.replace("'", "&#x27;") in page
+    assert "Closest passages" in page
+    assert "qa-answer" not in page and "<mark" not in page
+
+
+def test_follow_up_goes_with_the_history_and_clear_chat_starts_over(monkeypatch, sample_index):
+    at = ask(start(monkeypatch, sample_index), "Which venture firm led the Series B investment in Marlow Robotics?")
+    at = ask(at, "Where is it opening a second office?")
+    assert len(at.session_state.history) == 2
+    assert at.session_state.history[1]["reply"].query != "Where is it opening a second office?"
+    assert "searched as" in html(at)
+    button(at, "Clear chat").click()
+    at.run()
+    assert at.session_state.history == [] and not at.chat_message
+
+
+def test_example_question_button_asks_it(monkeypatch, sample_index):
+    at = start(monkeypatch, sample_index)
+    at.button(key="example-main-1").click()
+    at.run()
+    assert at.session_state.history[0]["question"] == "Who is the head of Stonebridge Academy?"
+    assert '<mark class="qa-hit">Rebecca Thornton</mark>' in html(at)
+
+
+def test_the_example_questions_are_answered_right(sample_index, real_embedder):
+    assistant = Assistant(sample_index, embedder=real_embedder)
+    expected = ["$38.6 million", "Rebecca Thornton", "Cobalt Ridge Ventures", "Seville"]
+    for (question, article_id), answer in zip(app.EXAMPLES, expected, strict=True):
+        reply = assistant.ask(question)
+        assert reply.found and answer in reply.answer, (question, reply.answer)
+        assert reply.citations[0].article_id == article_id
+
+
+def test_settings_reach_the_engine(monkeypatch, sample_index):
+    at = start(monkeypatch, sample_index)
+    at.slider(key="top_k").set_value(2)
+    at.radio(key="retrieval").set_value("bm25")
+    at = ask(at, COST_Q)
+    reply = at.session_state.history[0]["reply"]
+    assert len(reply.citations) == 2
+    assert "bm25 retrieval · 2 passages" in html(at)
+
+
+def test_sidebar_shows_what_is_loaded(monkeypatch, sample_index):
+    at = start(monkeypatch, sample_index)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics == {"Articles": "15", "Passages": metrics["Passages"]} and int(metrics["Passages"]) > 15
+    assert any(c.value.startswith("Model: all") and "MiniLM" in c.value for c in at.caption)
+
+
+def test_first_start_without_an_index_says_how_to_add_articles(monkeypatch, tmp_path):
+    at = start(monkeypatch, tmp_path / "empty")
+    assert "python -m qa ingest" in at.info[0].value
+    assert at.chat_input[0].proto.disabled
+
+
+# --- adding and removing articles ---------------------------------------------------------------
+def test_upload_good_and_bad_files_through_the_sidebar(monkeypatch, own_index):
+    at = start(monkeypatch, own_index)
+    at.file_uploader[0].set_value([
+        ("../../etc/ferry news.txt", FERRY.encode(), "text/plain"),
+        ("broken.json", b'{"title": "x", "text": ', "application/json"),
+        ("empty.txt", b"", "text/plain"),
+    ])
+    at.run()
+    button(at, "Add to library").click()
+    at.run()
+    assert not at.exception
+    table = next(e.value for e in at.get("html") if e.value.startswith('<table class="qa-uploads">'))
+    rows = re.findall(r'<td class="qa-file">(.*?)</td><td><span class="qa-status qa-\w+">(\w+)</span><div class="qa-detail">(.*?)</div>', table)
+    assert [(name, status) for name, status, _ in rows] == [  # in upload order, as uploaded names
+        ("../../etc/ferry news.txt", "added"), ("broken.json", "rejected"), ("empty.txt", "rejected")]
+    assert rows[0][2] == "as ferry-news" and rows[1][2] and rows[2][2]  # each rejection says why
+    assert any("2 rejected" in w.value for w in at.warning)
+    assert sorted(p.name for p in (own_index / "uploads").iterdir()) == ["ferry-news.txt"]
+    assert {m.label: m.value for m in at.metric}["Articles"] == "16"
+
+    at = ask(at, FERRY_Q)
+    page = html(at)
+    assert '<mark class="qa-hit">412</mark>' in page
+    # the article's markup shows as text: escaped, never live
+    assert "Ferry &lt;script&gt;alert(1)&lt;/script&gt; service returns" in page
+    assert "&lt;img src=x onerror=alert(2)&gt; **not bold** [link](javascript:alert(3))" in page
+    assert "<script" not in page and "<img" not in page and 'href="javascript' not in page
+
+
+def test_remove_an_article(monkeypatch, own_index):
+    at = start(monkeypatch, own_index)
+    at.selectbox(key="remove_choice").set_value("harbour-bridge-reopens")
+    at.run()
+    button(at, "Remove").click()
+    at.run()
+    assert {m.label: m.value for m in at.metric}["Articles"] == "14"
+    assert any("Removed" in s.value for s in at.success)
+    at = ask(at, COST_Q)
+    assert BRIDGE not in html(at)
+
+
+# --- upload handling, directly (fake embedder: fast) ---------------------------------------------
+@pytest.fixture
+def fake_assistant(tmp_path) -> Assistant:
+    return Assistant(tmp_path / "index", Config(model="fake-hash"), embedder=FakeEmbedder())
+
+
+@pytest.mark.parametrize("name, safe", [
+    ("../../etc/passwd.txt", "passwd.txt"),
+    ("/abs/x.txt", "x.txt"),
+    ("..\\..\\windows\\evil.md", "evil.md"),
+    ("my news (1).HTML", "my-news-1.html"),
+    (".hidden.json", "hidden.json"),
+    ("..", "upload"),
+    ("a..b....jsonl", "a.b.jsonl"),
+    ("Núñez interview.txt", "Núñez-interview.txt"),
+    ("x\u202egnp.txt", "x-gnp.txt"),
+])
+def test_upload_names_are_sanitized(name, safe):
+    assert app.upload_name(name) == safe
+
+
+def test_uploads_land_inside_the_uploads_folder(fake_assistant):
+    text = b"Title\n\nSome article text about a harbour."
+    results = app.add_uploads(fake_assistant, [("../../etc/passwd.txt", text), ("/abs/x.txt", text + b"!")])
+    uploads = fake_assistant.index_dir / "uploads"
+    assert [r.status for r in results] == ["added", "added"]
+    assert sorted(p.name for p in uploads.iterdir()) == ["passwd.txt", "x.txt"]
+    assert {row[0] for row in fake_assistant.articles()} == {"passwd", "x"}
+
+
+def test_too_big_wrong_type_and_too_many_files_are_refused(fake_assistant):
+    files = [("big.txt", b"x" * (app.MAX_UPLOAD_MB * 1024 * 1024 + 1)), ("tool.exe", b"MZ"), ("notype", b"text")]
+    files += [(f"a{i}.txt", f"Title {i}\n\nBody number {i}.".encode()) for i in range(app.MAX_UPLOAD_FILES)]
+    results = app.add_uploads(fake_assistant, files)
+    assert [r.file for r in results] == [name for name, _ in files]
+    by_name = {r.file: r for r in results}
+    assert "the limit is 5 MB" in by_name["big.txt"].problems
+    assert "unsupported file type .exe" in by_name["tool.exe"].problems
+    assert "unsupported file type (none)" in by_name["notype"].problems
+    assert sum(r.status == "added" for r in results) == app.MAX_UPLOAD_FILES - 3
+    assert sum("another batch" in r.problems for r in results) == 3
+
+
+def test_a_bad_upload_leaves_the_index_and_the_earlier_file_as_they_were(fake_assistant):
+    good = b"Harbour news\n\nThe bridge reopened on Monday."
+    app.add_uploads(fake_assistant, [("news.txt", good)])
+    before = fake_assistant.stats()
+    results = app.add_uploads(fake_assistant, [("news.txt", b"\x00\x01\x02 binary"), ("other.json", b"[1, 2")])
+    assert [r.status for r in results] == ["rejected", "rejected"]
+    assert results[0].problems and results[1].problems
+    assert (fake_assistant.index_dir / "uploads" / "news.txt").read_bytes() == good
+    assert sorted(p.name for p in (fake_assistant.index_dir / "uploads").iterdir()) == ["news.txt"]
+    after = fake_assistant.stats()
+    assert (after["articles"], after["chunks"]) == (before["articles"], before["chunks"])
+
+
+def test_the_same_name_twice_in_one_batch_keeps_both(fake_assistant):
+    results = app.add_uploads(fake_assistant, [("a/n.txt", b"One\n\nFirst story."), ("b/n.txt", b"Two\n\nSecond story.")])
+    assert [r.status for r in results] == ["added", "added"]
+    assert sorted(p.name for p in (fake_assistant.index_dir / "uploads").iterdir()) == ["n-2.txt", "n.txt"]
+
+
+def test_highlight_cuts_at_the_exact_offsets_and_escapes_every_piece():
+    text = "<b>cost</b> was $5 & <i>$5</i>"
+    start = text.index("$5 &")  # the first "$5": a later identical phrase must stay unmarked
+    marked = app.highlight(text, start, start + 2)
+    assert marked == '&lt;b&gt;cost&lt;/b&gt; was <mark class="qa-hit">$5</mark> &amp; &lt;i&gt;$5&lt;/i&gt;'
+    assert app.highlight(text, None, None) == app.esc(text)
+    assert app.highlight(text, 5, 999) == app.esc(text)  # offsets that do not fit: nothing marked
+
+
+def test_full_article_marks_the_passage_at_its_offsets_not_where_its_words_first_appear():
+    text = "Intro <b>.\n\nSame words.\n\nSame words."
+    start = len(text) - len("Same words.")  # the second copy is the cited one
+    citation = Citation(n=1, article_id="a", title="t", source=None, url=None, published=None, passage="Same words.",
+                        answer_start=0, answer_end=4, score=1.0, passage_start=start, passage_end=len(text))
+    assert app.article_html(text, citation) == (
+        'Intro &lt;b&gt;.\n\nSame words.\n\n<span class="qa-in-article"><mark class="qa-hit">Same</mark> words.</span>')
+    assert app.article_html("An article that has changed since.", citation) == "An article that has changed since."
+
+
+def test_only_web_links_are_linked():
+    def head(url):
+        return app.citation_head(Citation(n=2, article_id="a", title="<i>T</i>", source="S & Co", url=url, published="2026-03-03",
+                                          passage="p", answer_start=None, answer_end=None, score=1.0, passage_start=0, passage_end=1))
+    assert '<a href="https://example.org/a?b=1&amp;c=&quot;2&quot;"' in head('https://example.org/a?b=1&c="2"')
+    assert "<a" not in head("javascript:alert(1)") and "alert" not in head("javascript:alert(1)")
+    assert "&lt;i&gt;T&lt;/i&gt;" in head(None) and "S &amp; Co · 3 Mar 2026" in head(None)
+
+
+def test_date_filter_limits_the_articles_searched(monkeypatch, sample_index):
+    from datetime import date
+
+    at = start(monkeypatch, sample_index)
+    at.date_input(key="dates").set_value((date(2020, 1, 1), date(2020, 12, 31))).run()
+    at = ask(at, COST_Q)
+    assert not at.exception
+    page = html(at)
+    assert "I couldn&#x27;t find this" in page or "I couldn't find this" in page
+    assert "$38.6 million</mark>" not in page and "published 2020-01-01 to 2020-12-31" in page
