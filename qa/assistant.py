@@ -12,7 +12,7 @@ from qa.config import Config, default_index_dir
 from qa.embed import Embedder
 from qa.index import ArticleIndex
 from qa.conversation import Turn, resolve
-from qa.ingest import IngestReport, Ingestor, remove_articles
+from qa.ingest import IngestReport, Ingestor
 from qa.question import asks_for_latest
 from qa.read import ExtractiveReader
 from qa.retrieve import Retriever
@@ -74,7 +74,7 @@ class Assistant:
         return report
 
     def remove(self, article_ids: list[str]) -> list[str]:
-        missing = remove_articles(ArticleIndex(self.index_dir), article_ids)
+        missing = Ingestor(ArticleIndex(self.index_dir), self.embedder, self.config).remove(article_ids)
         self.reload()
         return missing
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from qa.chunk import TITLE_TOKENS, Chunker, embedding_text
 from qa.config import Config
+from qa.dedupe import NEAR_DUPLICATE, band_keys, similarity
 from qa.embed import Embedder
 from qa.index import ArticleIndex
 from qa.load import LoadError, discover, load_file
@@ -74,6 +75,7 @@ class Ingestor:
         settings = self.config.index_settings()
         with self.index.lock():
             self.index.open_for_writing(settings, lambda: self.embedder.dim)
+            self._requeue_unindexed()
             seen: dict[str, str] = {}
             for path, root in files:
                 loaded = load_file(path, root, self.config.max_file_bytes, self.config.max_article_chars)
@@ -98,7 +100,11 @@ class Ingestor:
         if stored and stored[0] == article.content_hash:
             report.unchanged += 1
             return "unchanged"
-        original = store.find_copy(article.text_hash, exclude=article.id) or self._pending_copy(article)
+        original = (
+            store.find_copy(article.text_hash, exclude=article.id)
+            or self._pending_copy(article)
+            or store.find_near_copy(article.text, exclude=article.id)
+        )
         if original:
             self._flush(report)  # the original must be stored before its copy points at it
             with store.transaction():
@@ -128,7 +134,33 @@ class Ingestor:
                 return
 
     def _pending_copy(self, article: Article) -> str | None:
-        return next((a.id for a, _ in self._pending if a.text_hash == article.text_hash and a.id != article.id), None)
+        """A queued article with the same or nearly the same text (shared LSH band, then similarity)."""
+        keys = set(band_keys(article.text))
+        for queued, _ in self._pending:
+            if queued.id == article.id:
+                continue
+            if queued.text_hash == article.text_hash or (
+                keys & set(band_keys(queued.text)) and similarity(queued.text, article.text) >= NEAR_DUPLICATE
+            ):
+                return queued.id
+        return None
+
+    def _requeue_unindexed(self) -> None:
+        """Index originals left without chunks (a near-duplicate whose original was removed,
+        perhaps by a run that was cut off)."""
+        for article_id in self.index.store.unindexed_originals():
+            article = self.index.store.article(article_id)
+            self._pending.append((article, self.chunker.chunk(article)))
+
+    def remove(self, article_ids: list[str]) -> list[str]:
+        """Delete articles by id (a copy takes over); returns the ids that were not in the index."""
+        with self.index.lock():
+            self.index.open(readonly=False)
+            missing = _delete(self.index, article_ids)
+            self._requeue_unindexed()
+            self._flush(IngestReport())
+            self.index.publish()
+        return missing
 
     def _flush(self, report: IngestReport) -> None:
         """Embed the queued articles and commit them in one transaction."""
@@ -157,20 +189,25 @@ class Ingestor:
 
 
 def remove_articles(index: ArticleIndex, article_ids: list[str]) -> list[str]:
-    """Delete articles by id; returns the ids that were not in the index."""
-    missing = []
+    """Delete articles by id without a model at hand; returns the ids that were not in the index.
+    (Ingestor.remove also indexes a near-duplicate that takes over from a removed original.)"""
     with index.lock():
         index.open(readonly=False)
-        store = index.store
-        removed: list[int] = []
-        with store.transaction():
-            for article_id in article_ids:
-                if store.hashes(article_id) is None:
-                    missing.append(article_id)
-                    continue
-                removed.extend(store.delete_article(article_id))
-        index.apply(removed, [], np.zeros((0, 0), np.float32))
+        missing = _delete(index, article_ids)
         index.publish()
+    return missing
+
+
+def _delete(index: ArticleIndex, article_ids: list[str]) -> list[str]:
+    store = index.store
+    missing, removed = [], []
+    with store.transaction():
+        for article_id in article_ids:
+            if store.hashes(article_id) is None:
+                missing.append(article_id)
+                continue
+            removed.extend(store.delete_article(article_id))
+    index.apply(removed, [], np.zeros((0, 0), np.float32))
     return missing
 
 

@@ -6,6 +6,7 @@ files are derived from it, so they can always be rebuilt without re-embedding.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.dedupe import NEAR_DUPLICATE, band_keys, similarity
 from qa.schema import Article, Chunk
 
 SCHEMA = """
@@ -28,26 +30,61 @@ CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY AUTOINCREMENT, article_id TEXT NOT NULL, start INTEGER NOT NULL,
     "end" INTEGER NOT NULL, sentences TEXT NOT NULL, vector BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks (article_id);
+CREATE TABLE IF NOT EXISTS near_keys (band INTEGER NOT NULL, key INTEGER NOT NULL, article_id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS near_keys_lookup ON near_keys (band, key);
+CREATE INDEX IF NOT EXISTS near_keys_article ON near_keys (article_id);
 """
 _ARTICLE_COLUMNS = "id, title, text, source, url, published, author, meta"
 
 
 class StoreError(RuntimeError):
-    pass
+    """The database cannot be read or written; the message names the file, the cause and the fix."""
+
+
+def rebuild_hint(directory: Path) -> str:
+    return f"rebuild it with: python -m qa ingest --rebuild --index {directory} PATH..."
+
+
+# SQLite primary result codes (the low byte of an extended code)
+_CORRUPT, _NOTADB, _FULL, _IOERR, _CANTOPEN, _READONLY, _PERM, _BUSY, _LOCKED = 11, 26, 13, 10, 14, 8, 3, 5, 6
+
+
+def store_error(path: Path, error: BaseException) -> StoreError:
+    """A StoreError naming the file, what went wrong and what to do, for an sqlite3 or OS error."""
+    if isinstance(error, StoreError):
+        return error
+    if isinstance(error, OSError):
+        code = {28: _FULL, 122: _FULL}.get(error.errno, _IOERR)  # ENOSPC, EDQUOT
+        reason = error.strerror or str(error)
+    else:
+        code = (getattr(error, "sqlite_errorcode", None) or 0) & 0xFF
+        reason = str(error)
+    if code in (_CORRUPT, _NOTADB):
+        return StoreError(f"{path}: not a readable index database, it is damaged ({reason}); {rebuild_hint(path.parent)}")
+    if code == _FULL:
+        return StoreError(
+            f"{path}: could not write, the disk is full ({reason}); the index keeps every article committed "
+            "before this point — free some disk space and run the same ingest again to finish"
+        )
+    if code in (_IOERR, _CANTOPEN, _READONLY, _PERM):
+        return StoreError(f"{path}: cannot read or write the index database ({reason}); check the disk and the folder's permissions")
+    if code in (_BUSY, _LOCKED):
+        return StoreError(f"{path}: the index database is busy ({reason}); another program holds it — try again")
+    return StoreError(f"{path}: index database error ({reason})")
 
 
 class Store:
     def __init__(self, path: Path, readonly: bool = False):
-        self.path = path
+        self.path = Path(path)
         uri = f"file:{path}?mode=ro" if readonly else f"file:{path}"
         try:
             self.db = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None, timeout=30)
             self.db.execute("PRAGMA journal_mode=WAL" if not readonly else "PRAGMA query_only=1")
-            if not readonly:
-                self.db.executescript(SCHEMA)
+            if not readonly:  # all tables or none: a crash here must not leave half a schema
+                self.db.executescript(f"BEGIN IMMEDIATE;{SCHEMA}COMMIT;")
             self.db.execute("SELECT count(*) FROM articles").fetchone()
         except sqlite3.DatabaseError as error:
-            raise StoreError(f"{path}: not a readable index database ({error})") from None
+            raise StoreError(f"{path}: not a readable index database ({error}); {rebuild_hint(self.path.parent)}") from None
         self._lock = threading.RLock()  # one connection shared by threads
 
     def close(self) -> None:
@@ -69,6 +106,21 @@ class Store:
     def transaction(self):
         return _Transaction(self)
 
+    @contextlib.contextmanager
+    def snapshot(self):
+        """Several reads that must see one committed state (a writer in another process may commit
+        between them): one read transaction. Inside a write transaction it adds nothing."""
+        with self._lock:
+            if self.db.in_transaction:
+                yield self
+                return
+            self._guard(self.db.execute, "BEGIN")
+            try:
+                yield self
+            finally:
+                if self.db.in_transaction:
+                    self._guard(self.db.execute, "COMMIT")
+
     def put_article(self, article: Article, duplicate_of: str | None = None) -> None:
         self._exec(
             "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -76,6 +128,13 @@ class Store:
              article.author, json.dumps(article.meta, ensure_ascii=False), article.content_hash,
              article.text_hash, duplicate_of),
         )
+        self._exec("DELETE FROM near_keys WHERE article_id = ?", (article.id,))
+        if duplicate_of is None:  # only originals are candidates for near-duplicate matching
+            self._put_near_keys(article.id, article.text)
+
+    def _put_near_keys(self, article_id: str, text: str) -> None:
+        for band, key in enumerate(band_keys(text)):
+            self._exec("INSERT INTO near_keys VALUES (?, ?, ?)", (band, key, article_id))
 
     def put_chunks(self, chunks: list[Chunk], vectors: np.ndarray) -> list[int]:
         ids = []
@@ -93,17 +152,47 @@ class Store:
         return ids
 
     def delete_article(self, article_id: str) -> list[int]:
-        """Remove an article; a duplicate copy of it, if any, takes over its chunks."""
-        heir = self._one("SELECT id FROM articles WHERE duplicate_of = ? ORDER BY id LIMIT 1", (article_id,))
+        """Remove an article; a copy of it, if any, becomes the original. An identical copy takes
+        over the chunks; a near-duplicate (other text, other offsets) is left without chunks, for
+        the ingest to index (unindexed_originals)."""
+        heir = self._one("SELECT id, text FROM articles WHERE duplicate_of = ? ORDER BY id LIMIT 1", (article_id,))
         removed: list[int] = []
         if heir:
+            same = self._one("SELECT text = ? FROM articles WHERE id = ?", (heir[1], article_id))[0]
             self._exec("UPDATE articles SET duplicate_of = NULL WHERE id = ?", (heir[0],))
             self._exec("UPDATE articles SET duplicate_of = ? WHERE duplicate_of = ?", (heir[0], article_id))
-            self._exec("UPDATE chunks SET article_id = ? WHERE article_id = ?", (heir[0], article_id))
+            self._put_near_keys(heir[0], heir[1])
+            if same:
+                self._exec("UPDATE chunks SET article_id = ? WHERE article_id = ?", (heir[0], article_id))
+            else:
+                removed = self.delete_chunks(article_id)
         else:
             removed = self.delete_chunks(article_id)
+        self._exec("DELETE FROM near_keys WHERE article_id = ?", (article_id,))
         self._exec("DELETE FROM articles WHERE id = ?", (article_id,))
         return removed
+
+    def find_near_copy(self, text: str, exclude: str) -> str | None:
+        """Id of a stored original whose text is a near-duplicate of this one (shared LSH band,
+        then exact shingle similarity)."""
+        keys = band_keys(text)
+        if not keys:
+            return None
+        where = " OR ".join("(band = ? AND key = ?)" for _ in keys)
+        args = [v for band, key in enumerate(keys) for v in (band, key)]
+        for (candidate,) in self._all(f"SELECT DISTINCT article_id FROM near_keys WHERE {where} LIMIT 50", args):
+            if candidate == exclude:
+                continue
+            row = self._one("SELECT text FROM articles WHERE id = ? AND duplicate_of IS NULL", (candidate,))
+            if row and similarity(text, row[0]) >= NEAR_DUPLICATE:
+                return candidate
+        return None
+
+    def unindexed_originals(self) -> list[str]:
+        """Originals without chunks: a near-duplicate promoted when its original went."""
+        return [r[0] for r in self._all(
+            "SELECT id FROM articles WHERE duplicate_of IS NULL AND id NOT IN (SELECT DISTINCT article_id FROM chunks) ORDER BY id"
+        )]
 
     # --- reads -------------------------------------------------------------------------
     def hashes(self, article_id: str) -> tuple[str, str | None] | None:
@@ -139,6 +228,10 @@ class Store:
         )
 
     def chunks_by_id(self, chunk_ids: list[int]) -> dict[int, tuple[Chunk, Article]]:
+        with self.snapshot():  # a chunk's offsets and its article's text from the same commit
+            return self._chunks_by_id(chunk_ids)
+
+    def _chunks_by_id(self, chunk_ids: list[int]) -> dict[int, tuple[Chunk, Article]]:
         out: dict[int, tuple[Chunk, Article]] = {}
         articles: dict[str, Article] = {}
         for batch in _batches(chunk_ids):
@@ -178,8 +271,9 @@ class Store:
             last = rows[-1][0]
 
     def counts(self) -> dict[str, int]:
-        articles, copies = self._one("SELECT count(*), count(duplicate_of) FROM articles")
-        chunks = self._one("SELECT count(*) FROM chunks")[0]
+        with self.snapshot():
+            articles, copies = self._one("SELECT count(*), count(duplicate_of) FROM articles")
+            chunks = self._one("SELECT count(*) FROM chunks")[0]
         return {"articles": articles - copies, "duplicates": copies, "chunks": chunks}
 
     def chunk_ids(self) -> np.ndarray:
@@ -193,40 +287,81 @@ class Store:
         )[0]
         return lost, empty
 
+    def quick_check(self) -> list[str]:
+        """SQLite's own consistency check of the file (empty when sound)."""
+        rows = [r[0] for r in self._all("PRAGMA quick_check(20)")]
+        return [] if rows == ["ok"] else rows
+
     # --- plumbing ----------------------------------------------------------------------
+    def _guard(self, call, *args):
+        """Run an sqlite3 call; its errors become a StoreError that names this file and the fix."""
+        try:
+            return call(*args)
+        except sqlite3.DatabaseError as error:
+            if _is_bug(error):
+                raise
+            raise store_error(self.path, error) from None
+
     def _exec(self, sql: str, args: tuple = ()):
         with self._lock:
-            return self.db.execute(sql, args)
+            return self._guard(self.db.execute, sql, args)
 
     def _one(self, sql: str, args: tuple | list = ()):
         with self._lock:
-            return self.db.execute(sql, args).fetchone()
+            return self._guard(lambda: self.db.execute(sql, args).fetchone())
 
     def _all(self, sql: str, args: tuple | list = ()):
         with self._lock:
-            return self.db.execute(sql, args).fetchall()
+            return self._guard(lambda: self.db.execute(sql, args).fetchall())
 
 
 class _Transaction:
-    """BEGIN IMMEDIATE … COMMIT, bumping the store's generation; ROLLBACK on any error."""
+    """BEGIN IMMEDIATE … COMMIT, bumping the store's generation; ROLLBACK on any error.
+
+    A database or disk error (disk full, I/O error, damaged file) inside the transaction or at
+    COMMIT rolls it back and is raised as a StoreError naming the database file."""
 
     def __init__(self, store: Store):
         self.store = store
 
     def __enter__(self) -> Store:
         self.store._lock.acquire()
-        self.store.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.store._guard(self.store.db.execute, "BEGIN IMMEDIATE")
+        except BaseException:
+            self.store._lock.release()
+            raise
         return self.store
 
     def __exit__(self, kind, value, tb) -> None:
+        store = self.store
         try:
             if kind is None:
-                self.store.set_info("generation", self.store.generation + 1)
-                self.store.db.execute("COMMIT")
-            else:
-                self.store.db.execute("ROLLBACK")
+                try:
+                    store.set_info("generation", store.generation + 1)
+                    store._guard(store.db.execute, "COMMIT")
+                    return
+                except BaseException as error:
+                    value = error
+            _rollback(store.db)
+            if (isinstance(value, sqlite3.DatabaseError) and not _is_bug(value)) or (isinstance(value, OSError) and value.filename is None):
+                raise store_error(store.path, value) from value
+            if kind is None:
+                raise value
         finally:
-            self.store._lock.release()
+            store._lock.release()
+
+
+def _is_bug(error: sqlite3.Error) -> bool:
+    """Errors of the program's own making (bad SQL, constraints), not of the file or the disk."""
+    return isinstance(error, (sqlite3.ProgrammingError, sqlite3.IntegrityError, sqlite3.NotSupportedError))
+
+
+def _rollback(db: sqlite3.Connection) -> None:
+    """Roll back what is left of a transaction (SQLite may have rolled it back already)."""
+    if db.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            db.execute("ROLLBACK")
 
 
 def _article(row: tuple) -> Article:

@@ -275,3 +275,34 @@ def test_ingest_after_failure_completes_the_rest(ingest, news_dir, tmp_path, mon
     assert index.store.counts()["articles"] == 11
     assert verify(index) == []
     assert_complete_or_absent(index)
+
+
+def test_near_duplicate_is_stored_once_and_listed_as_also_in(tmp_path, fake_embedder, fake_config):
+    story = " ".join(f"Sentence {i} of the syndicated report says the council met on Monday about item {i}." for i in range(30))
+    refiled = story.replace("item 29.", "item twenty-nine, officials said.")
+    folder = write_articles(tmp_path / "in", {"wire/a.txt": "Council meets\n\n" + story, "paper/b.txt": "Council meets again\n\n" + refiled})
+    assistant = __import__("qa.assistant", fromlist=["Assistant"]).Assistant(tmp_path / "ix", fake_config, fake_embedder)
+    report = assistant.ingest([folder])
+    assert report.added == 1 and report.duplicates == 1
+    store = assistant.index.store
+    assert store.copies_of(["paper/b"]) == {"paper/b": ("wire/a",)}  # the first one ingested is the original
+    reply = assistant.ask("What did the council meet about on Monday?")
+    passages = [c.passage for c in reply.citations]
+    assert len(passages) == len(set(passages))  # the same text is never shown twice
+    assert {c.article_id for c in reply.citations} == {"paper/b"} and reply.citations[0].also_in == ("wire/a",)
+
+
+def test_removing_an_original_indexes_its_near_duplicate(tmp_path, fake_embedder, fake_config):
+    from qa.index import verify
+
+    story = " ".join(f"Line {i} of the report on the harbour works notes progress on section {i}." for i in range(30))
+    folder = write_articles(tmp_path / "in", {"a.txt": "Harbour works\n\n" + story, "b.txt": "Harbour works\n\n" + story + " A late update."})
+    Assistant = __import__("qa.assistant", fromlist=["Assistant"]).Assistant
+    assistant = Assistant(tmp_path / "ix", fake_config, fake_embedder)
+    assistant.ingest([folder])
+    original = next(a for a in ("a", "b") if assistant.index.store.copies_of([a])[a])
+    copy = "b" if original == "a" else "a"
+    assert assistant.remove([original]) == []
+    assert verify(assistant.index) == []
+    reply = assistant.ask("harbour works progress on section 12")
+    assert reply.citations[0].article_id == copy
