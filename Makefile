@@ -32,5 +32,11 @@ test-browser: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_engine.py
 
+# Scale, ingest and backend figures of docs/performance.md (about 20 minutes on 2 cores):
+# bench/out/scale.json, bench/out/ingest.json, docs/latency.png
+bench-scale: $(STAMP)
+	$(BIN)/python bench/bench_scale.py
+	$(BIN)/python bench/bench_ingest.py
+
 clean:
 	rm -rf $(VENV) bench/out

@@ -45,18 +45,23 @@ class Assistant:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = Embedder(self.config.model, self.config.batch_size)
+            with self._lock:
+                if self._embedder is None:
+                    self._embedder = Embedder(self.config.model, self.config.batch_size)
         return self._embedder
 
     @property
     def reader(self):
         if self._reader is None:
-            if self.config.qa_model:
-                from qa.span_reader import SpanReader
+            index, embedder = self.index, self.embedder  # outside the lock: they take it themselves
+            with self._lock:
+                if self._reader is None:
+                    if self.config.qa_model:
+                        from qa.span_reader import SpanReader
 
-                self._reader = SpanReader(self.config)
-            else:
-                self._reader = ExtractiveReader(self.embedder, self.index, self.config)
+                        self._reader = SpanReader(self.config)
+                    else:
+                        self._reader = ExtractiveReader(embedder, index, self.config)
         return self._reader
 
     def reload(self) -> None:
@@ -100,6 +105,7 @@ class Assistant:
         question = self._check_question(question)
         keep = date_filter(since, until)
         started = time.perf_counter()
+        self.index  # opens the index first: it decides which model embeds the question
         followup = resolve(question, history)
         query = followup.query
         vector = self.embedder.encode([query])[0]

@@ -14,7 +14,10 @@ from datetime import date
 from dateutil import parser as dateparser
 
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 and C1 control characters (ESC and CSI start terminal escape sequences), tab and newline aside
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_LINE_SEPARATORS = re.compile("[\u2028\u2029]")
+_SURROGATE = re.compile("[\ud800-\udfff]")  # lone halves (from JSON escapes) cannot be stored as UTF-8
 
 _MONTHS = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
@@ -53,10 +56,16 @@ _BOILERPLATE: list[tuple[re.Pattern, int]] = [
 
 def normalize_text(text: str) -> str:
     """Unicode NFC, one newline style, no invisible or control characters, tidy blank lines."""
-    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _LINE_SEPARATORS.sub("\n", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = unicodedata.normalize("NFC", clean_string(text))
     text = _CONTROL.sub("", _INVISIBLE.sub("", text)).replace("\t", " ")
     lines = [re.sub(r" {2,}", " ", line).strip() for line in text.split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def clean_string(value: str) -> str:
+    """A string that can be stored and printed: lone surrogates become U+FFFD."""
+    return _SURROGATE.sub("\ufffd", value)
 
 
 def is_boilerplate(line: str) -> bool:

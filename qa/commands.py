@@ -13,7 +13,7 @@ from qa.assistant import Assistant
 from qa.cli import config_from
 from qa.config import default_index_dir
 from qa.embed import ModelLoadError
-from qa.index import IndexBusyError, IndexOpenError, verify
+from qa.index import ArticleIndex, IndexBusyError, IndexOpenError, lock_timeout, verify
 from qa.store import StoreError
 
 USER_ERRORS = (ValueError, IndexOpenError, IndexBusyError, ModelLoadError, StoreError, OSError)
@@ -25,24 +25,34 @@ def _assistant(args: Namespace) -> Assistant:
 
 def run_ingest(args: Namespace) -> int:
     target = Path(args.index or default_index_dir())
-    building = target.with_name(f".{target.name}.rebuild-{os.getpid()}") if args.rebuild else target
-    assistant = Assistant(building, config_from(args))
+    if not args.rebuild:
+        _check_model_choice(target, args.model)
     for path in args.paths:
         if not Path(path).exists():
             print(f"skipped {path}: no such file or folder", file=sys.stderr)
     paths = [p for p in args.paths if Path(p).exists()]
-    try:
-        report = assistant.ingest(paths, progress=_progress_bar(paths))
-    except BaseException:
-        if args.rebuild:
-            shutil.rmtree(building, ignore_errors=True)
-        raise
     if args.rebuild:
-        _swap_in(building, target)
+        with ArticleIndex(target).lock(lock_timeout()):  # no other ingest may write the index being replaced
+            building = target.with_name(f".{target.name}.rebuild-{os.getpid()}")
+            try:
+                report = Assistant(building, config_from(args)).ingest(paths, progress=_progress_bar(paths))
+            except BaseException:
+                shutil.rmtree(building, ignore_errors=True)
+                raise
+            _swap_in(building, target)
+    else:
+        report = Assistant(target, config_from(args)).ingest(paths, progress=_progress_bar(paths))
     for error in report.errors:
         print(f"skipped {error}", file=sys.stderr)
     print(report.summary())
     return 2 if report.errors or len(paths) < len(args.paths) else 0
+
+
+def _check_model_choice(target: Path, model: str | None) -> None:
+    """An explicit --model must match an existing index's model: it is not silently ignored."""
+    index = ArticleIndex(target)
+    if model and index.exists:
+        index.open().check_settings(model)
 
 
 def _progress_bar(paths: list[str]):

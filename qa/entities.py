@@ -47,7 +47,9 @@ class EntityTagger:
         return self._nlp
 
     def tag(self, texts: list[str]) -> list[tuple[Entity, ...]]:
-        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        with self._lock:  # what is cached now is this call's, whatever other threads evict later
+            known = {t: self._cache[t] for t in texts if t in self._cache}
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
         if missing:
             nlp = self._model()
             if nlp is None:
@@ -56,12 +58,12 @@ class EntityTagger:
                 with self._lock:  # spaCy pipelines are not safe to share between threads
                     docs = list(nlp.pipe(missing, batch_size=32))
                 tagged = [_merge(t, [_widen(t, e.start_char, e.end_char, e.label_) for e in doc.ents]) for t, doc in zip(missing, docs)]
+            known.update(zip(missing, tagged))
             with self._lock:
-                for text, entities in zip(missing, tagged):
-                    self._cache[text] = entities
+                self._cache.update(zip(missing, tagged))
                 while len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
-        return [self._cache.get(t, ()) for t in texts]
+        return [known[t] for t in texts]
 
 
 def _widen(text: str, start: int, end: int, label: str) -> Entity:

@@ -7,12 +7,12 @@ reports it and goes on with the other files.
 from __future__ import annotations
 
 import json
-
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.clean import drop_boilerplate, normalize_text, parse_date, parse_header, title_from_text
+from qa.clean import clean_string, drop_boilerplate, normalize_text, parse_date, parse_header, title_from_text
 from qa.schema import Article
 
 TEXT_EXTENSIONS = (".txt", ".md")
@@ -20,6 +20,7 @@ HTML_EXTENSIONS = (".html", ".htm")
 JSON_EXTENSIONS = (".json", ".jsonl")
 EXTENSIONS = TEXT_EXTENSIONS + HTML_EXTENSIONS + JSON_EXTENSIONS
 MAX_JSON_DEPTH = 50
+MAX_TITLE_CHARS = 1_000  # a headline; anything longer is not one
 
 
 class LoadError(Exception):
@@ -27,6 +28,12 @@ class LoadError(Exception):
         self.path, self.reason, self.line = str(path), reason, line
         where = f"{self.path}:{line}" if line else self.path
         super().__init__(f"{where}: {reason}")
+
+    def detached(self) -> "LoadError":
+        """This error without its traceback and the exception it replaced: a report keeps only
+        the message, not the frames (and, through them, the file's text and the caller's index)."""
+        self.__traceback__ = self.__context__ = self.__cause__ = None
+        return self
 
 
 @dataclass(frozen=True)
@@ -54,11 +61,13 @@ def load_file(path: Path, root: Path, max_bytes: int = 20_000_000, max_chars: in
     try:
         articles, errors = _load(path, root, max_bytes)
     except LoadError as error:
-        return Loaded(path, (), (error,))
+        return Loaded(path, (), (error.detached(),))
     kept: list[Article] = []
     for article in articles:
         if len(article.text) > max_chars:
             errors.append(LoadError(path, f"article {article.id!r} is {len(article.text):,} characters; the limit is {max_chars:,}"))
+        elif len(article.title) > MAX_TITLE_CHARS:
+            errors.append(LoadError(path, f"article {article.id!r} has a title of {len(article.title):,} characters; the limit is {MAX_TITLE_CHARS:,}"))
         else:
             kept.append(article)
     return Loaded(path, tuple(kept), tuple(errors))
@@ -81,7 +90,12 @@ def _load(path: Path, root: Path, max_bytes: int) -> tuple[list[Article], list[L
 
 def read_bytes(path: Path, max_bytes: int) -> bytes:
     try:
-        size = path.stat().st_size
+        info = path.stat()
+        size = info.st_size
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
+            raise LoadError(path, "not a regular file (a pipe, socket or device), expected a file")
         if size > max_bytes:
             raise LoadError(path, f"file is {size:,} bytes; the limit is {max_bytes:,}")
         data = path.read_bytes()
@@ -194,15 +208,18 @@ def record_to_article(record: object, default_id: str, path: Path, line: int | N
         if value is not None and not isinstance(value, (str, int)):
             raise LoadError(path, f"field {key!r} must be a string, got {type(value).__name__}", line)
     published = record.get("published") or record.get("date")
+    if published is not None and not isinstance(published, (str, int, float)):
+        raise LoadError(path, f"field 'published' must be a date string, got {type(published).__name__}", line)
     return Article(
-        id=str(fields["id"]) if fields["id"] not in (None, "") else default_id,
+        id=clean_string(str(fields["id"])) if fields["id"] not in (None, "") else default_id,
         title=normalize_text(str(fields["title"] or "")) or title_from_text(text),
         text=text,
         source=_opt_str(fields["source"]),
         url=_opt_str(fields["url"]),
         published=parse_date(str(published)) or _opt_str(published),
         author=_opt_str(fields["author"]),
-        meta={k: v for k, v in record.items() if k not in ("text", "body", "content") and isinstance(v, (str, int, float))},
+        meta={clean_string(k): clean_string(v) if isinstance(v, str) else v
+              for k, v in record.items() if k not in ("text", "body", "content") and isinstance(v, (str, int, float))},
     )
 
 
@@ -213,6 +230,8 @@ def parse_json(raw: str, default_id: str, path: Path) -> tuple[list[Article], li
         raise LoadError(path, f"malformed JSON ({error.msg}, column {error.colno})", error.lineno) from None
     except RecursionError:
         raise LoadError(path, "JSON nested too deeply") from None
+    except ValueError as error:  # e.g. an integer of more than 4,300 digits
+        raise LoadError(path, f"malformed JSON ({str(error).split(';')[0]})") from None
     records = data if isinstance(data, list) else [data]
     if not records:
         raise LoadError(path, "JSON list is empty: no articles in the file")
@@ -228,7 +247,8 @@ def parse_json(raw: str, default_id: str, path: Path) -> tuple[list[Article], li
 
 def parse_jsonl(raw: str, default_id: str, path: Path) -> tuple[list[Article], list[LoadError]]:
     articles, errors = [], []
-    for number, line in enumerate(raw.splitlines(), start=1):
+    # lines end at "\n" only: U+2028 and friends may sit unescaped inside JSON strings
+    for number, line in enumerate(raw.split("\n"), start=1):
         if not line.strip():
             continue
         try:
@@ -239,16 +259,19 @@ def parse_jsonl(raw: str, default_id: str, path: Path) -> tuple[list[Article], l
         except RecursionError:
             errors.append(LoadError(path, "JSON nested too deeply", number))
             continue
+        except ValueError as error:  # e.g. an integer of more than 4,300 digits
+            errors.append(LoadError(path, f"malformed JSON line ({str(error).split(';')[0]})", number))
+            continue
         try:
             articles.append(record_to_article(record, f"{default_id}/{number}", path, number))
         except LoadError as error:
-            errors.append(error)
+            errors.append(error.detached())
     if not articles and not errors:
         raise LoadError(path, "file is empty")
     return articles, errors
 
 
 def _opt_str(value: object) -> str | None:
-    return str(value).strip() or None if value is not None else None
+    return clean_string(str(value)).strip() or None if value is not None else None
 
 

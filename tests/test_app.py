@@ -211,7 +211,8 @@ def test_upload_names_are_sanitized(name, safe):
 
 def test_uploads_land_inside_the_uploads_folder(fake_assistant):
     text = b"Title\n\nSome article text about a harbour."
-    results = app.add_uploads(fake_assistant, [("../../etc/passwd.txt", text), ("/abs/x.txt", text + b"!")])
+    other = b"Other title\n\nA different article, about the new ferry route to the islands."
+    results = app.add_uploads(fake_assistant, [("../../etc/passwd.txt", text), ("/abs/x.txt", other)])
     uploads = fake_assistant.index_dir / "uploads"
     assert [r.status for r in results] == ["added", "added"]
     assert sorted(p.name for p in uploads.iterdir()) == ["passwd.txt", "x.txt"]

