@@ -1,13 +1,12 @@
 """Engine benchmark on the BBC corpus (../shared/corpora/bbc.jsonl).
 
-    python bench/bench_engine.py [--index DIR] [--subset N]
+    python bench/bench_engine.py [--index DIR]
 
-1. Quality on bench/bbc_questions.jsonl, hybrid engine beside two baselines built here:
+1. Quality on bench/bbc_questions.jsonl (tuning set) and bench/bbc_heldout.jsonl (held out), hybrid engine beside two baselines built here:
    BM25 alone and dense alone (same model), each answering with the best sentence of its top
    passage by its own similarity; plus the engine's reader over each single retriever.
-2. Ingest throughput on the first N articles: the whole ingest (parse, chunk, embed, index)
-   as a ratio to plain SentenceTransformer.encode of the same chunk texts, same process.
-3. `ask` latency after warm-up: p50/p95 of retrieval and reading.
+2. `ask` latency after warm-up: p50/p95 of retrieval and reading.
+Ingest throughput against plain SentenceTransformer.encode is measured by bench/bench_ingest.py.
 The index in --index is built first when it does not exist (about 15 minutes on 2 cores).
 """
 
@@ -15,10 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -27,15 +23,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa.assistant import Assistant  # noqa: E402
-from qa.chunk import embedding_text  # noqa: E402
-from qa.config import Config  # noqa: E402
 from qa.evaluate import contains, load_labelled  # noqa: E402
-from qa.ingest import Ingestor  # noqa: E402
 from qa.index import ArticleIndex  # noqa: E402
-from qa.load import load_file  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpora" / "bbc.jsonl"
-QUESTIONS = ROOT / "bench" / "bbc_questions.jsonl"
+QUESTION_SETS = {"tuning": ROOT / "bench" / "bbc_questions.jsonl", "held-out": ROOT / "bench" / "bbc_heldout.jsonl"}
 
 
 def baseline_answer(assistant: Assistant, question: str, mode: str) -> tuple[list[str], str]:
@@ -93,42 +85,9 @@ def latency(assistant: Assistant, questions: list[str]) -> dict:
     return out
 
 
-def throughput(subset: int) -> dict:
-    """Whole ingest vs plain encode of the same chunk texts, model loaded once for both."""
-    work = Path(tempfile.mkdtemp(prefix="qa-bench-"))
-    try:
-        lines = CORPUS.read_text(encoding="utf-8").splitlines()[:subset]
-        corpus = work / "subset.jsonl"
-        corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        assistant = Assistant(work / "index", Config())
-        embedder = assistant.embedder
-        embedder.encode(["warm-up"])
-        ingestor = Ingestor(ArticleIndex(work / "index"), embedder, assistant.config)
-        articles = load_file(corpus, work).articles
-        texts = []
-        for article in articles:
-            spans = embedder.token_spans(article.title)
-            texts.extend(embedding_text(article.title, c.text, spans) for c in ingestor.chunker.chunk(article))
-        started = time.perf_counter()
-        embedder.model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False)
-        encode_s = time.perf_counter() - started
-        report = Ingestor(ArticleIndex(work / "index"), embedder, assistant.config).ingest([corpus])
-        return {
-            "articles": len(articles),
-            "chunks": len(texts),
-            "plain_encode_s": round(encode_s, 2),
-            "ingest_s": round(report.seconds, 2),
-            "ingest_chunks_per_s": round(len(texts) / report.seconds, 1),
-            "ratio_to_plain_encode": round(encode_s / report.seconds, 3),
-        }
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index", type=Path, default=ROOT / "bench" / "out" / "bbc-index")
-    parser.add_argument("--subset", type=int, default=300, help="articles for the throughput run")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "engine.json")
     args = parser.parse_args()
     if not CORPUS.exists():
@@ -137,22 +96,21 @@ def main() -> None:
     if not ArticleIndex(args.index).exists:
         print(f"building {args.index} from {CORPUS} …", flush=True)
         print(assistant.ingest([CORPUS]).summary(), flush=True)
-    items = load_labelled(QUESTIONS)
-    answerable = [i for i in items if i["answers"]]
+    sets = {name: load_labelled(path) for name, path in QUESTION_SETS.items()}
     results = {
         "corpus": assistant.stats(),
-        "quality": quality(assistant, answerable),
-        "latency": latency(assistant, [i["question"] for i in items]),
-        "throughput": throughput(args.subset),
+        "quality": {name: quality(assistant, [i for i in items if i["answers"]]) for name, items in sets.items()},
+        "latency": latency(assistant, [i["question"] for items in sets.values() for i in items]),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2))
-    print(f"\nQuality on {len(answerable)} answerable BBC questions")
-    print(f"{'system':<34}{'recall@1':>10}{'recall@5':>10}{'answer hit':>12}")
-    for name, row in results["quality"].items():
-        print(f"{name:<34}{row['recall@1']:>10}{row['recall@5']:>10}{row['answer_hit']:>12}")
+    for name, table in results["quality"].items():
+        answerable = sum(1 for i in sets[name] if i["answers"])
+        print(f"\nQuality on {answerable} answerable BBC questions ({name})")
+        print(f"{'system':<34}{'recall@1':>10}{'recall@5':>10}{'answer hit':>12}")
+        for system, row in table.items():
+            print(f"{system:<34}{row['recall@1']:>10}{row['recall@5']:>10}{row['answer_hit']:>12}")
     print("\nask latency after warm-up (ms):", json.dumps(results["latency"]))
-    print("ingest throughput:", json.dumps(results["throughput"]))
     print(f"\nwritten to {args.out}")
 
 

@@ -16,6 +16,8 @@ building needs torch and transformers (about 10 s to import here), loading it af
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import os
 import random
@@ -238,3 +240,21 @@ def manifest_generation(directory: Path) -> int | None:
         return json.loads((directory / "manifest.json").read_text()).get("generation")
     except (OSError, ValueError):
         return None
+
+
+@pytest.fixture(autouse=True)
+def tiny_model_cache(monkeypatch):
+    """Autouse in the modules that import it: the tiny models' ONNX cache, no default index."""
+    monkeypatch.setenv("QA_CACHE", str(onnx_cache()))
+    monkeypatch.delenv("QA_INDEX", raising=False)
+
+
+def cli(capsys, *args) -> tuple[int, str, str]:
+    """qa.cli.main in this process: (exit status, stdout, stderr); never a traceback."""
+    import qa.cli
+
+    capsys.readouterr()
+    code = qa.cli.main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    return code, out, err

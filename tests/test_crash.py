@@ -30,6 +30,7 @@ from qa.index import ArticleIndex, verify
 from qa.store import Store
 from reliability_kit import (
     article_states,
+    cli,
     generation,
     manifest_generation,
     onnx_cache,
@@ -37,26 +38,13 @@ from reliability_kit import (
     start_qa,
     news_text,
     tiny_model,
+    tiny_model_cache,
     write_news,
 )
 
 SEED = 20260301
 QUICK_TRIALS = 3
 SLOW_TRIALS = 20
-
-
-@pytest.fixture(autouse=True)
-def _tiny_model_cache(monkeypatch):
-    monkeypatch.setenv("QA_CACHE", str(onnx_cache()))
-    monkeypatch.delenv("QA_INDEX", raising=False)
-
-
-def cli(capsys, *args) -> tuple[int, str, str]:
-    """qa.cli.main in this process: (exit status, stdout, stderr)."""
-    capsys.readouterr()
-    code = qa.cli.main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def watch(directory: Path, process, base_generation: int | None, timeout: float = 120) -> float | None:

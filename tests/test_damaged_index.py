@@ -17,24 +17,9 @@ import pytest
 
 import qa.cli
 from qa.index import ArticleIndex, verify
-from reliability_kit import news_text, onnx_cache, run_qa, tiny_model, write_news
+from reliability_kit import cli, news_text, onnx_cache, run_qa, tiny_model, tiny_model_cache, write_news
 
 REBUILD = "python -m qa ingest --rebuild --index"
-
-
-
-@pytest.fixture(autouse=True)
-def _tiny_model_cache(monkeypatch):
-    monkeypatch.setenv("QA_CACHE", str(onnx_cache()))
-    monkeypatch.delenv("QA_INDEX", raising=False)
-
-
-def cli(capsys, *args) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = qa.cli.main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
 
 
 @pytest.fixture(scope="module")

@@ -18,24 +18,9 @@ from qa.config import Config
 from qa.embed import Embedder
 from qa.index import ArticleIndex, verify
 from qa.ingest import Ingestor
-from reliability_kit import onnx_cache, tiny_model
+from reliability_kit import cli, onnx_cache, tiny_model, tiny_model_cache
 
 GOOD = {"good.txt": "Harbour bridge reopens\n\nThe Kestrel bridge reopened on Monday after a 14-month repair."}
-
-
-
-@pytest.fixture(autouse=True)
-def _tiny_model_cache(monkeypatch):
-    monkeypatch.setenv("QA_CACHE", str(onnx_cache()))
-    monkeypatch.delenv("QA_INDEX", raising=False)
-
-
-def cli(capsys, *args) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = qa.cli.main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
 
 
 # --- file size and article length ----------------------------------------------------------------
