@@ -86,7 +86,10 @@ def _sample(source: VectorSource, n: int, size: int, seed: int) -> np.ndarray:
     keep[rng.choice(n, size=min(size, n), replace=False)] = True
     parts, seen = [], 0
     for _, vectors in source():
-        parts.append(vectors[keep[seen : seen + len(vectors)]])
+        mask = keep[seen : seen + len(vectors)]
+        if len(mask) < len(vectors):  # more rows than counted: the extra ones are not sampled
+            mask = np.pad(mask, (0, len(vectors) - len(mask)))
+        parts.append(vectors[mask])
         seen += len(vectors)
     return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
 
