@@ -26,7 +26,7 @@ _QUESTION_WORDS = {"who", "whom", "whose", "what", "when", "where", "which", "wh
 WEIGHTS = {"terms": 0.45, "context": 0.1, "dense": 0.2, "rank": 0.05}  # tuned: bench/tune_reader.py
 TYPE_FLOOR = 0.15  # a typed question's sentence without a fitting entity keeps this share of its score
 TOPIC_DISCOUNT = 0.3  # weight of question terms already in the story's headline or lead
-SHORTLIST = 16  # sentences that get embedded and tagged
+SHORTLIST = 8  # sentences that get embedded and tagged
 PHRASE_MIN_WEIGHT = 0.6  # an entity must fit the asked type at least this well to be the answer
 LEAD_CHARS = 400
 # Confidence that the best sentence answers: logistic over (evidence score, passage similarity),
