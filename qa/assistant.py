@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import date
 from collections.abc import Callable, Iterable, Sequence
+from datetime import date
 from pathlib import Path
 
 from qa.config import Config, default_index_dir
+from qa.conversation import Turn, resolve
 from qa.embed import Embedder
 from qa.index import ArticleIndex
-from qa.conversation import Turn, resolve
 from qa.ingest import IngestReport, Ingestor
 from qa.question import asks_for_latest
 from qa.read import ExtractiveReader
@@ -72,8 +72,8 @@ class Assistant:
     # --- articles ------------------------------------------------------------------------
     def ingest(self, paths: Iterable[str | Path], progress: Callable[[str], None] | None = None) -> IngestReport:
         index = ArticleIndex(self.index_dir)
-        if index.exists:
-            self.config = self.config.with_index_settings(ArticleIndex(self.index_dir).open().settings)
+        if index.exists:  # an existing index keeps the model and chunking it was built with
+            self.config = self.config.with_index_settings(self.index.settings)
         report = Ingestor(index, self.embedder, self.config).ingest(paths, progress)
         self.reload()
         return report

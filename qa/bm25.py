@@ -199,8 +199,9 @@ class IncrementalBM25:
             for row, tokens in enumerate(self.delta_tokens):
                 for token, tf in Counter(tokens).items():
                     postings.setdefault(token, []).append((row, tf))
-            self._postings = postings
+            # lengths first: a concurrent search that sees the new postings must see their lengths
             self._delta_lengths = np.array([len(t) for t in self.delta_tokens], dtype=np.float64)
+            self._postings = postings
         return self._postings
 
     def _main_df(self, token: str) -> int:

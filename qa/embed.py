@@ -348,14 +348,21 @@ class OnnxSentenceEncoder:
 
 
 def _max_seq_length(folder: str) -> int:
-    """sentence_bert_config.json's max_seq_length, capped like sentence-transformers by the model's positions."""
-    config = Path(folder) / "sentence_bert_config.json"
-    length = json.loads(config.read_text()).get("max_seq_length") if config.is_file() else None
-    model_config = Path(folder) / "config.json"
-    positions = json.loads(model_config.read_text()).get("max_position_embeddings") if model_config.is_file() else None
+    """The longest input, as sentence-transformers decides it: sentence_bert_config.json's
+    max_seq_length, else the smaller of the model's positions and the tokenizer's maximum; capped
+    by the positions. The same value for every backend, so chunking never depends on it."""
+    positions = _json_field(folder, "config.json", "max_position_embeddings")
+    length = _json_field(folder, "sentence_bert_config.json", "max_seq_length")
     if length is None:
-        length = positions or 512
+        tokenizer_max = _json_field(folder, "tokenizer_config.json", "model_max_length")
+        length = min(x for x in (positions, tokenizer_max, 512) if x)
     return int(min(length, positions) if positions else length)
+
+
+def _json_field(folder: str, name: str, key: str):
+    path = Path(folder) / name
+    value = json.loads(path.read_text()).get(key) if path.is_file() else None
+    return value if isinstance(value, (int, float)) and value < 1e9 else None  # tokenizers say 1e30 for "none"
 
 
 def clear_cache() -> None:
