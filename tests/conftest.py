@@ -67,6 +67,18 @@ def real_embedder() -> Embedder:
     return Embedder()
 
 
+@pytest.fixture(scope="session")
+def sample_index(tmp_path_factory, real_embedder) -> Path:
+    """samples/ indexed with the real model, once a run; tests that change it work on a copy."""
+    from qa.assistant import Assistant
+    from qa.index import ArticleIndex
+
+    folder = tmp_path_factory.getbasetemp() / "samples-index"
+    if not ArticleIndex(folder).exists:
+        Assistant(folder, embedder=real_embedder).ingest([SAMPLES])
+    return folder
+
+
 def write_articles(folder: Path, articles: dict[str, str]) -> Path:
     """Write {relative name: content} under folder; returns folder."""
     for name, content in articles.items():

@@ -32,15 +32,6 @@ FERRY_Q = "How many passengers did the Gullhaven ferry carry on its first day?"
 
 
 # --- fixtures -------------------------------------------------------------------------------
-@pytest.fixture(scope="session")
-def sample_index(tmp_path_factory, real_embedder) -> Path:
-    """samples/ indexed with the real model, once; tests that change it work on a copy."""
-    folder = tmp_path_factory.getbasetemp() / "samples-index"
-    if not ArticleIndex(folder).exists:
-        Assistant(folder, embedder=real_embedder).ingest([SAMPLES])
-    return folder
-
-
 @pytest.fixture
 def own_index(sample_index, tmp_path) -> Path:
     return Path(shutil.copytree(sample_index, tmp_path / "index"))

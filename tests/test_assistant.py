@@ -14,11 +14,9 @@ from conftest import SAMPLES
 
 
 @pytest.fixture(scope="session")
-def samples_assistant(tmp_path_factory, real_embedder) -> Assistant:
-    index = tmp_path_factory.mktemp("samples-index")
-    assistant = Assistant(index, Config(), real_embedder)
-    report = assistant.ingest([SAMPLES])
-    assert report.rejected == 0 and report.added >= 12
+def samples_assistant(sample_index, real_embedder) -> Assistant:
+    assistant = Assistant(sample_index, Config(), real_embedder)
+    assert len(assistant.articles()) >= 12
     return assistant
 
 

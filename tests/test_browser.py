@@ -38,15 +38,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="session")
-def sample_index(tmp_path_factory, real_embedder) -> Path:
-    """samples/ indexed with the real model (shared with test_app.py through the session's temp folder)."""
-    folder = tmp_path_factory.getbasetemp() / "samples-index"
-    if not ArticleIndex(folder).exists:
-        Assistant(folder, embedder=real_embedder).ingest([SAMPLES])
-    return folder
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
