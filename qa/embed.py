@@ -20,7 +20,6 @@ import contextlib
 import hashlib
 import json
 import os
-import shutil
 import threading
 import warnings
 from pathlib import Path
@@ -364,7 +363,3 @@ def _json_field(folder: str, name: str, key: str):
     value = json.loads(path.read_text()).get(key) if path.is_file() else None
     return value if isinstance(value, (int, float)) and value < 1e9 else None  # tokenizers say 1e30 for "none"
 
-
-def clear_cache() -> None:
-    """Remove every exported model (they are re-exported on next use)."""
-    shutil.rmtree(cache_dir() / "onnx", ignore_errors=True)
