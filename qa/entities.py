@@ -18,7 +18,9 @@ _NUMBER = re.compile(
 )
 _CURRENCY_BEFORE = "$£€¥"
 _UNIT_AFTER = re.compile(rf"^(?:[a-z%]+\b)?(?:\s(?:{_CURRENCY_WORDS})\b)?", re.I)  # "£5" + "m", "17.30" + "m", "70m" + " euros"
+_PER_UNIT = re.compile(r"^/[a-z]+\b", re.I)  # "142 km" + "/h"
 _NUMERIC = {"MONEY", "CARDINAL", "QUANTITY", "PERCENT"}
+_TAGGING = ["tok2vec", "tagger", "attribute_ruler"]  # part-of-speech components; the recogniser has its own tok2vec
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,14 @@ class Entity:
     start: int
     end: int
     label: str  # spaCy labels: PERSON, ORG, GPE, LOC, DATE, MONEY, PERCENT, CARDINAL …
+
+
+@dataclass(frozen=True)
+class Word:
+    start: int
+    end: int
+    text: str
+    pos: str  # universal part of speech: NOUN, PROPN, ADJ, VERB, AUX, DET, ADP …
 
 
 class EntityTagger:
@@ -46,6 +56,15 @@ class EntityTagger:
                     self._loaded = True
         return self._nlp
 
+    def words(self, text: str) -> tuple[Word, ...]:
+        """Part-of-speech tags of one short text (a question); empty without spaCy."""
+        nlp = self._model()
+        if nlp is None:
+            return ()
+        with self._lock:
+            doc = nlp(text, disable=["ner"])
+        return tuple(Word(t.idx, t.idx + len(t.text), t.text, t.pos_) for t in doc)
+
     def tag(self, texts: list[str]) -> list[tuple[Entity, ...]]:
         with self._lock:  # what is cached now is this call's, whatever other threads evict later
             known = {t: self._cache[t] for t in texts if t in self._cache}
@@ -56,7 +75,7 @@ class EntityTagger:
                 tagged = [tuple(_numbers_only(t)) for t in missing]
             else:
                 with self._lock:  # spaCy pipelines are not safe to share between threads
-                    docs = list(nlp.pipe(missing, batch_size=32))
+                    docs = list(nlp.pipe(missing, batch_size=32, disable=_TAGGING))
                 tagged = [_merge(t, [_widen(t, e.start_char, e.end_char, e.label_) for e in doc.ents]) for t, doc in zip(missing, docs)]
             known.update(zip(missing, tagged))
             with self._lock:
@@ -72,6 +91,9 @@ def _widen(text: str, start: int, end: int, label: str) -> Entity:
     if label in _NUMERIC:
         if start > 0 and text[start - 1] in _CURRENCY_BEFORE:
             start -= 1
+        per = _PER_UNIT.match(text[end:])
+        if per and not text[end - 1].isdigit():
+            end += per.end()
         unit = _UNIT_AFTER.match(text[end:])
         if unit.end() and end > 0 and text[end - 1].isdigit():
             end += unit.end()
@@ -112,7 +134,7 @@ def _load_spacy():
         return None
     for name in MODEL_NAMES:
         try:
-            return spacy.load(name, disable=["parser", "lemmatizer", "tagger", "attribute_ruler"])
+            return spacy.load(name, disable=["parser", "lemmatizer"])
         except OSError:
             continue
     log.warning("No spaCy English model (%s) found: answer phrases are limited to numbers", ", ".join(MODEL_NAMES))

@@ -3,27 +3,49 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from qa.entities import Word
+
 # Expected entity labels, each with a weight (a "who" question is first a person, then an organisation).
-PERSON = {"PERSON": 1.0, "ORG": 0.6, "NORP": 0.3}
-ORG = {"ORG": 1.0, "PERSON": 0.3, "PRODUCT": 0.3}
-PLACE = {"GPE": 1.0, "LOC": 1.0, "FAC": 0.9, "ORG": 0.3}
+PROPER_NAMES = ("PERSON", "ORG", "GPE", "LOC", "FAC", "WORK_OF_ART", "PRODUCT", "EVENT", "LAW", "NORP", "LANGUAGE")
+
+
+def _names(labels: dict[str, float]) -> dict[str, float]:
+    """Labels of a question that asks for a name. spaCy's small model often gives a name the
+    wrong kind (a firm tagged as a place, a game as a person), so any proper name keeps a share."""
+    return {**dict.fromkeys(PROPER_NAMES, 0.4), **labels}
+
+
+PERSON = _names({"PERSON": 1.0, "ORG": 0.6})
+ORG = _names({"ORG": 1.0})
+PLACE = _names({"GPE": 1.0, "LOC": 1.0, "FAC": 0.9})
 DATE = {"DATE": 1.0, "TIME": 0.8}
 MONEY = {"MONEY": 1.0, "CARDINAL": 0.4, "PERCENT": 0.3, "QUANTITY": 0.3}
 PERCENT = {"PERCENT": 1.0, "MONEY": 0.5, "CARDINAL": 0.4, "QUANTITY": 0.3}
 COUNT = {"CARDINAL": 1.0, "QUANTITY": 0.9, "MONEY": 0.5, "PERCENT": 0.5, "DATE": 0.2}
 DURATION = {"DATE": 1.0, "TIME": 1.0, "QUANTITY": 0.6, "CARDINAL": 0.4}
-WORK = {"WORK_OF_ART": 1.0, "PRODUCT": 0.6, "EVENT": 0.4, "ORG": 0.3}
+WORK = _names({"WORK_OF_ART": 1.0, "PRODUCT": 0.6})
 NATIONALITY = {"NORP": 1.0, "GPE": 0.6}
 
 _ORG_NOUNS = (
-    r"company|firm|organi[sz]ation|group|club|team|side|party|band|bank|airline|network|agency|channel|"
+    r"company|firm|organisation|organization|group|club|team|side|party|band|bank|airline|network|agency|channel|"
     r"newspaper|paper|studio|label|retailer|brand|department|university|body|broadcaster|maker|carrier|"
     r"operator|insurer|regulator|charity|union|council|court|ministry|committee|school|website|supplier"
 )
 _PLACE_NOUNS = r"city|country|town|village|region|state|county|place|venue|stadium|continent|nation|capital|island|area|street|district|province"
 _MONEY_WORDS = r"collect\w*|donat\w*|gift|grant|award|prize|cost|pay|paid|price|worth|spend|spent|raise|raised|earn|earned|fund|budget|value|valued|charge|fine|fined|sell|sold|buy|bought|invest|profit|loss|revenue|sales|salary|deal|bid|money|cash|£|\$|€"
+_PERSON_NOUNS = (
+    r"person|man|woman|player|minister|chief|boss|executive|official|spokesman|spokeswoman|spokesperson|star|singer|actor"
+    r"|actress|director|leader|president|manager|coach|chairman|chairwoman|founder|author|writer|winner|lawyer|solicitor"
+    r"|professor|pundit|composer|winger|striker|midfielder|defender|goalkeeper|captain|analyst|economist|correspondent"
+    r"|editor|judge|officer|ambassador|archivist|secretary|ally|champion|legend|jeweller|designer|producer|presenter"
+    r"|musician|artist|politician|mp|candidate|chancellor|governor|mayor|senator|king|queen|prince|princess|doctor"
+    r"|scientist|researcher|expert|critic|journalist|reporter|commentator|rapper|comedian|athlete|sprinter|driver|boxer"
+    r"|golfer|referee|businessman|entrepreneur|investor|owner|adviser|advisor|consultant|engineer|architect|gamer|deputy"
+    r"|aide|campaigner|activist|councillor|worker"
+)
 _WH = r"(?:what|which)"
 
 # Each pattern is matched at the question's first wh-word (its wh-phrase), so that a relative
@@ -37,30 +59,122 @@ _RULES: list[tuple[str, str, dict[str, float]]] = [
     ("percentage", r"(?:what|which)\s+(?:percentage|percent|proportion|share|rate)\b|by how much\b|how much\b.*%", PERCENT),
     ("amount", rf"how much\b(?=.*\b(?:{_MONEY_WORDS}))|{_WH}\s+(?:\w+\s+)?(?:price|sum|fee|amount|fine|salary|bill|value|cost|figure)\b", MONEY),
     ("number", r"how (?:many|much|far|big|large|high|tall|fast|heavy)\b|(?:what|which) (?:number|total|size|score|margin)\b", COUNT),
-    ("person", r"who(?:m|se)?\b|(?:what|which) (?:\w+ )?(?:person|man|woman|player|minister|chief|boss|executive|official|spokes\w+|star|singer|actor|actress|director|leader|president|manager|coach|chairman|founder|author|writer|winner)\b", PERSON),
+    ("person", rf"who(?:m|se)?\b|(?:what|which) (?:\w+ )?(?:{_PERSON_NOUNS})\b", PERSON),
     ("work", r"(?:what|which) (?:film|movie|book|show|album|song|game|programme|program|series|play|novel|title)\b", WORK),
     ("nationality", r"what nationality\b", NATIONALITY),
 ]
 _COMPILED = [(name, re.compile(pattern, re.I), labels) for name, pattern, labels in _RULES]
 _WH_WORD = re.compile(r"\b(?:who|whom|whose|what|when|where|which|how)\b", re.I)
 
+# "Which <noun>" questions: the noun asked about decides the type; a noun of no listed kind
+# asks for a proper name of any kind ("Which pundit …").
+MEASURE = {"QUANTITY": 1.0, "CARDINAL": 0.6, "PERCENT": 0.3}
+RANK = {"ORDINAL": 1.0, "CARDINAL": 1.0}
+VENUE = _names({"FAC": 1.0, "ORG": 0.8, "GPE": 0.7, "LOC": 0.8})
+NAME = _names({"PERSON": 0.8, "ORG": 0.8, "WORK_OF_ART": 0.8, "PRODUCT": 0.8, "GPE": 0.6, "LOC": 0.6, "FAC": 0.6, "EVENT": 0.6, "LAW": 0.6})
+_HEADS: list[tuple[str, str, dict[str, float]]] = [
+    ("person", _PERSON_NOUNS, PERSON),
+    ("organisation", _ORG_NOUNS + "|tank|think-tank|institute|exchange|magazine|publisher|giant|developer|manufacturer|government|army", ORG),
+    ("venue", "ground|venue|stadium|hotel|arena|theatre|hospital|prison|camp|building|airport|station|church|museum|gallery", VENUE),
+    ("place", _PLACE_NOUNS, PLACE),
+    ("date", "year|date|day|month|decade|season|week|century", DATE),
+    ("percentage", "percentage|percent|proportion|share|rate", PERCENT),
+    ("amount", "price|sum|fee|amount|fine|salary|bill|value|cost|budget|wage|pay|bonus|fortune|compensation|damages|profit|revenue|loss|debt|deficit|surplus|turnover", MONEY),
+    ("number", "number|total|size|score|margin|attendance|population|majority|tally|crowd|age", COUNT),
+    ("rank", "ranking|rank|position", RANK),
+    ("measure", "dimension|speed|temperature|height|weight|distance|length|capacity|pressure|depth|width|area|volume", MEASURE),
+    ("work", "film|movie|book|show|album|song|game|programme|program|series|play|novel|title|single|track|documentary|drama|sitcom|opera|musical|painting", WORK),
+    ("nationality", "nationality", NATIONALITY),
+]
+_HEAD_TYPES = {noun: (name, labels) for name, nouns, labels in reversed(_HEADS) for noun in nouns.split("|")}
+_NOUN_RUN = {"ADJ", "NOUN", "PROPN", "NUM"}
+_NAMING = {"name", "title"}  # "the name of X": X says what is asked
+
 
 @dataclass(frozen=True)
 class AnswerType:
     name: str
     labels: dict  # entity label → weight
+    head: str | None = None  # the noun asked about ("lawyer"): answers often stand beside it
+    gate: float = 0.15  # share of a sentence's score kept when it holds no fitting entity
 
 
-def expected_answer(question: str) -> AnswerType | None:
-    """The entity labels a question asks for; None for open questions (what happened, why)."""
+def expected_answer(question: str, words: Sequence[Word] = ()) -> AnswerType | None:
+    """The entity labels a question asks for; None for open questions (what happened, why).
+    `words`: the question's part-of-speech tags, which find the noun a "which …" asks about."""
     wh = _WH_WORD.search(question)
     if not wh:
         return None
+    head = _head(words, wh.start()) if words else None
+    if wh.group(0).lower() in ("who", "whom") and _kind(head)[0] != "person":
+        head = None  # "Who is the frog named after?" asks about the frog, not for one
+    by_head = _by_head(wh.group(0).lower(), head)
+    if by_head:
+        return by_head
     phrase = question[wh.start() :]
     for name, pattern, labels in _COMPILED:
         if pattern.match(phrase):
-            return AnswerType(name, labels)
+            return AnswerType(name, labels, head)
     return None
+
+
+def _by_head(wh: str, head: str | None) -> AnswerType | None:
+    if wh not in ("which", "what") or not head:
+        return None
+    name, labels = _kind(head)
+    if name:
+        return AnswerType(name, labels, head)
+    return AnswerType("name", NAME, head, gate=0.5) if wh == "which" else None
+
+
+def _kind(head: str | None) -> tuple[str | None, dict]:
+    """The answer type a noun names ("lawyer" → person), if it is one of the listed nouns."""
+    for noun in (head, head.split("-")[-1], singular(head)) if head else ():
+        if noun in _HEAD_TYPES:
+            return _HEAD_TYPES[noun]
+    return None, {}
+
+
+def _head(words: Sequence[Word], wh_start: int) -> str | None:
+    """The noun of the wh-phrase: "lawyer" in "Which lawyer represents …", "album" in "What is
+    the name of her third album", "goals" in "How many goals …"; None when there is none."""
+    at = next((i for i, w in enumerate(words) if w.start == wh_start), None)
+    if at is None:
+        return None
+    wh, i = words[at].text.lower(), at + 1
+    if wh == "how":  # "How many goals …"
+        if i >= len(words) or words[i].text.lower() not in ("many", "much"):
+            return None
+        i += 1
+    elif wh in ("who", "whom") and i < len(words) and words[i].pos == "AUX" or wh in ("which", "what"):
+        while i < len(words) and words[i].pos in ("AUX", "DET"):
+            i += 1  # "What is the …", "Who was the …"
+    else:
+        return None
+    head, i = _noun_run(words, i)
+    if head in _NAMING and i < len(words) and words[i].text.lower() == "of":
+        i += 1 + (i + 1 < len(words) and words[i + 1].pos == "DET")
+        head = _noun_run(words, i)[0] or head
+    return head
+
+
+def _noun_run(words: Sequence[Word], i: int) -> tuple[str | None, int]:
+    """The last common noun of the noun phrase that starts at i (a hyphenated compound joined),
+    and where the phrase ends."""
+    head = None
+    while i < len(words):
+        word = words[i]
+        if word.pos == "NOUN":
+            joined = i > 1 and words[i - 1].text == "-" and words[i - 1].start == words[i - 2].end
+            head = f"{words[i - 2].text}-{word.text}".lower() if joined else word.text.lower()
+        elif not (word.pos in _NOUN_RUN or word.text in ("-", "'s", "'")):
+            break
+        i += 1
+    return head, i
+
+
+def singular(noun: str) -> str:
+    return noun[:-1] if noun.endswith("s") and not noun.endswith("ss") else noun
 
 
 _LATEST = re.compile(r"\b(latest|most recent|newest|current(?:ly)?|now|still|recent(?:ly)?|today|nowadays|so far|as of)\b", re.I)

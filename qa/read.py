@@ -19,19 +19,21 @@ from qa.config import Config
 from qa.embed import Embedder
 from qa.entities import Entity, EntityTagger
 from qa.index import ArticleIndex
-from qa.question import AnswerType, expected_answer
+from qa.question import PROPER_NAMES, AnswerType, expected_answer, singular
 from qa.schema import Answer, Passage
 
 _QUESTION_WORDS = {"who", "whom", "whose", "what", "when", "where", "which", "why", "how", "much", "mani", "many", "did", "does", "do"}
-WEIGHTS = {"terms": 0.45, "context": 0.1, "dense": 0.2, "rank": 0.05}  # tuned: bench/tune_reader.py
-TYPE_FLOOR = 0.15  # a typed question's sentence without a fitting entity keeps this share of its score
+WEIGHTS = {"terms": 0.45, "context": 0.0, "dense": 0.35, "rank": 0.05, "beside": 0.2}  # tuned: bench/tune_reader.py
+BESIDE_WORDS = 3  # an answer this close to the noun the question asks about ("lawyer Louise Christian")
+BESIDE_BONUS = 0.3
 TOPIC_DISCOUNT = 0.3  # weight of question terms already in the story's headline or lead
 SHORTLIST = 8  # sentences that get embedded and tagged
 PHRASE_MIN_WEIGHT = 0.6  # an entity must fit the asked type at least this well to be the answer
 LEAD_CHARS = 400
 # Confidence that the best sentence answers: logistic over (evidence score, passage similarity),
 # fitted on labelled answerable and unanswerable questions by bench/calibrate.py.
-CONFIDENCE = (9.24, 8.86, -6.35)
+CONFIDENCE = (7.38, 8.44, -6.17)
+_LIST_JOIN = re.compile(r"\s*(?:,\s*(?:and\s+)?|and\s+|&\s+)")
 _SPECIFIC = re.compile(
     r"\b(?:1[6-9]\d\d|20\d\d|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)|[$£€¥]\d|\d(?:[.,]\d+)?\s?(?:%|m|bn|k)\b"
 )
@@ -50,8 +52,16 @@ class Candidate:
     dense: float = 0.0
     rank: float = 0.0
     type_fit: float = 0.0
+    beside: float = 0.0  # 1 when a fitting entity stands beside the noun asked about
     score: float = 0.0
     entities: tuple[Entity, ...] = ()
+    near_head: frozenset[Entity] = frozenset()
+    previous: Candidate | None = None  # the sentence right before, when it was read too
+
+    @property
+    def in_context(self) -> str:
+        """The sentence after the one before it: "It was set up in 1337" says little alone."""
+        return f"{self.previous.text} {self.text}" if self.previous else self.text
 
 
 @dataclass
@@ -74,9 +84,10 @@ def confidence(candidate: "Candidate") -> float:
     return float(1 / (1 + np.exp(-(a * score + b * similarity + c))))
 
 
-def combine(candidate: Candidate, typed: bool, weights: dict = WEIGHTS, floor: float = TYPE_FLOOR) -> float:
+def combine(candidate: Candidate, wanted: AnswerType | None, weights: dict = WEIGHTS, floor: float | None = None) -> float:
     score = sum(weight * getattr(candidate, name) for name, weight in weights.items())
-    if typed:  # the answer must be in the sentence: gate on an entity of the asked type
+    if wanted:  # the answer must be in the sentence: gate on an entity of the asked type
+        floor = wanted.gate if floor is None else floor
         score *= floor + (1 - floor) * candidate.type_fit
     return float(score)
 
@@ -100,21 +111,24 @@ class ExtractiveReader:
         self, question: str, query_vector: np.ndarray, passages: list[Passage], query: str | None = None, avoid: frozenset[str] = frozenset()
     ) -> Ranking:
         candidates = self._candidates(self._reading(passages))
-        wanted = expected_answer(question)
+        wanted = expected_answer(question, self.tagger.words(question))
         terms = self._terms(query or question)
         if not candidates:
             return Ranking([], wanted, terms, avoid)
         self._score_terms(terms, candidates)
         shortlist = sorted(candidates, key=lambda c: -(c.terms + 0.5 * c.context + 0.2 * c.rank))[:SHORTLIST]
         texts = [c.text for c in shortlist]
-        for candidate, similarity in zip(shortlist, self.embedder.encode(texts) @ query_vector):
+        for candidate, similarity in zip(shortlist, self.embedder.encode([c.in_context for c in shortlist]) @ query_vector):
             candidate.dense = float(similarity)
         if wanted:
             for candidate, entities in zip(shortlist, self.tagger.tag(texts)):
+                fitting = [e for e in entities if self._fit(candidate.text, e, wanted, terms, avoid)]
                 candidate.entities = entities
-                candidate.type_fit = max((self._fit(candidate.text, e, wanted, terms, avoid) for e in entities), default=0.0)
+                candidate.near_head = self._beside_head(candidate.text, fitting, wanted.head)
+                candidate.beside = float(bool(candidate.near_head))
+                candidate.type_fit = max((_weight(e, wanted, candidate) for e in fitting), default=0.0)
         for candidate in shortlist:
-            candidate.score = combine(candidate, wanted is not None)
+            candidate.score = combine(candidate, wanted)
         return Ranking(sorted(shortlist, key=lambda c: -c.score), wanted, terms, avoid)
 
     def _reading(self, passages: list[Passage]) -> list[Passage]:
@@ -130,9 +144,15 @@ class ExtractiveReader:
         for passage in passages:
             for start, end in passage.chunk.sentences:
                 if (passage.article.id, start) not in seen:  # overlapping chunks share sentences
-                    seen.add((passage.article.id, start))
                     text = passage.article.text[start:end]
-                    candidates.append(Candidate(passage, start, end, text, rank=passage.score / top))
+                    candidate = Candidate(passage, start, end, text, rank=passage.score / top)
+                    seen.add((passage.article.id, start))
+                    candidates.append(candidate)
+        ordered = sorted(candidates, key=lambda c: (c.passage.article.id, c.start))
+        for before, after in zip(ordered, ordered[1:]):  # link each sentence to the one before it
+            text = after.passage.article.text
+            if before.passage.article.id == after.passage.article.id and not text[before.end : after.start].strip():
+                after.previous = before
         return candidates
 
     def _terms(self, question: str) -> dict[str, float]:
@@ -151,11 +171,11 @@ class ExtractiveReader:
         n = len(token_sets)
         terms = {t: w * np.log((n + 1) / (sum(t in s for s in token_sets) + 0.5)) for t, w in terms.items()}
         total = sum(terms.values()) or 1.0
+        tokens_of = {id(c): t for c, t in zip(candidates, token_sets)}
         for i, candidate in enumerate(candidates):
             story = candidate.passage.article.id
             own, topic = token_sets[i], titles[story] | leads[story]
-            same_story = i and candidates[i - 1].passage.article.id == story
-            around = own | titles[story] | (token_sets[i - 1] if same_story else set())
+            around = own | titles[story] | (tokens_of[id(candidate.previous)] if candidate.previous else set())
             focus = {t: w * (TOPIC_DISCOUNT if t in topic else 1.0) for t, w in terms.items()}
             candidate.terms = sum(w for t, w in focus.items() if t in own) / (sum(focus.values()) or 1.0)
             candidate.context = sum(w for t, w in terms.items() if t in around) / total
@@ -169,6 +189,21 @@ class ExtractiveReader:
             return 0.0
         return weight
 
+    def _beside_head(self, sentence: str, entities: list[Entity], head: str | None) -> frozenset[Entity]:
+        """The entities within a few words of the noun the question asks about: "lawyer Louise
+        Christian", "Capgemini's principal consultant", "187 goals"."""
+        if not head or not entities:
+            return frozenset()
+        words = list(re.finditer(r"\w+", sentence))
+        target = self.index.stem([head.split("-")[-1]])[0]
+        at = [i for i, stem in enumerate(self.index.stem([w.group(0).lower() for w in words])) if stem == target]
+        near = set()
+        for entity in entities:
+            span = [i for i, w in enumerate(words) if entity.start <= w.start() < entity.end] or [0]
+            if any(span[0] - BESIDE_WORDS <= h < span[0] or span[-1] < h <= span[-1] + BESIDE_WORDS for h in at):
+                near.add(entity)
+        return frozenset(near)
+
     def _named_in_question(self, phrase: str, terms: dict) -> bool:
         tokens = set(self.index.tokenize([phrase])[0])
         return bool(tokens) and tokens <= set(terms)
@@ -177,6 +212,8 @@ class ExtractiveReader:
         passage = best.passage
         start, end = best.start - passage.chunk.start, best.end - passage.chunk.start
         phrase = self._phrase(best, ranking) if ranking.wanted else None
+        if phrase and ranking.wanted.head and singular(ranking.wanted.head) != ranking.wanted.head:
+            phrase = _with_listed(best, phrase)  # "Which councillors …": all of them
         if phrase:
             return Answer(best.text[phrase.start : phrase.end], start + phrase.start, start + phrase.end, confidence(best), passage, start, end)
         return Answer(best.text, start, end, confidence(best), passage, start, end)
@@ -188,7 +225,7 @@ class ExtractiveReader:
         anchors = [i for i, stem in enumerate(stems) if stem in ranking.terms]
         scored = []
         for entity in best.entities:
-            weight = ranking.wanted.labels.get(entity.label, 0.0)
+            weight = _weight(entity, ranking.wanted, best)
             phrase = best.text[entity.start : entity.end]
             if weight < PHRASE_MIN_WEIGHT or phrase in ranking.avoid or self._named_in_question(phrase, ranking.terms):
                 continue
@@ -197,6 +234,24 @@ class ExtractiveReader:
             distance = min((min(abs(a - span[0]), abs(a - span[-1])) for a in anchors), default=0)
             scored.append((weight - 0.02 * distance + 0.1 * specific, entity))
         return max(scored, key=lambda pair: pair[0])[1] if scored else None
+
+
+def _weight(entity: Entity, wanted: AnswerType, candidate: Candidate) -> float:
+    """How well an entity's label fits the asked type. A name beside the noun asked about fits
+    better ("consultancy group Capgemini" names a group, whatever kind the tagger gave it)."""
+    weight = wanted.labels.get(entity.label, 0.0)
+    if weight and entity.label in PROPER_NAMES and entity in candidate.near_head:
+        return min(1.0, weight + BESIDE_BONUS)
+    return weight
+
+
+def _with_listed(candidate: Candidate, entity: Entity) -> Entity:
+    """The entity with the ones of its kind listed after it ("Maria Lopez and Kevin Doyle")."""
+    end = entity.end
+    for other in candidate.entities:
+        if other.start >= end and other.label == entity.label and _LIST_JOIN.fullmatch(candidate.text[end : other.start]):
+            end = other.end
+    return Entity(entity.start, end, entity.label)
 
 
 def _lead(text: str) -> str:
