@@ -57,7 +57,8 @@ _RULES: list[tuple[str, str, dict[str, float]]] = [
     ("number", r"how (?:long|tall|wide|big|large|heavy) (?:is|are|was|were)\b", COUNT),
     ("duration", r"how long\b|how old\b|what age\b|for how many (?:years|months|weeks|days)\b", DURATION),
     ("percentage", r"(?:what|which)\s+(?:percentage|percent|proportion|share|rate)\b|by how much\b|how much\b.*%", PERCENT),
-    ("amount", rf"how much\b(?=.*\b(?:{_MONEY_WORDS}))|{_WH}\s+(?:\w+\s+)?(?:price|sum|fee|amount|fine|salary|bill|value|cost|figure)\b", MONEY),
+    # "How much did the film take?": no noun after "how much", so an amount of money
+    ("amount", rf"how much\b(?=.*\b(?:{_MONEY_WORDS}))|how much (?:did|does|do|is|was|were|are|will|would|could|has|have|had|can)\b|{_WH}\s+(?:\w+\s+)?(?:price|sum|fee|amount|fine|salary|bill|value|cost|figure)\b", MONEY),
     ("number", r"how (?:many|much|far|big|large|high|tall|fast|heavy)\b|(?:what|which) (?:number|total|size|score|margin)\b", COUNT),
     ("person", rf"who(?:m|se)?\b|(?:what|which) (?:\w+ )?(?:{_PERSON_NOUNS})\b", PERSON),
     ("work", r"(?:what|which) (?:film|movie|book|show|album|song|game|programme|program|series|play|novel|title)\b", WORK),
@@ -151,20 +152,22 @@ def _head(words: Sequence[Word], wh_start: int) -> str | None:
             i += 1  # "What is the …", "Who was the …"
     else:
         return None
-    head, i = _noun_run(words, i)
+    head, i = _noun_run(words, i, after_wh=i == at + 1)
     if head in _NAMING and i < len(words) and words[i].text.lower() == "of":
-        i += 1 + (i + 1 < len(words) and words[i + 1].pos == "DET")
+        i += 1 + (i + 1 < len(words) and words[i + 1].pos in ("DET", "PRON"))  # "of the", "of her"
         head = _noun_run(words, i)[0] or head
     return head
 
 
-def _noun_run(words: Sequence[Word], i: int) -> tuple[str | None, int]:
+def _noun_run(words: Sequence[Word], i: int, after_wh: bool = False) -> tuple[str | None, int]:
     """The last common noun of the noun phrase that starts at i (a hyphenated compound joined),
-    and where the phrase ends."""
-    head = None
+    and where the phrase ends. A "verb" between "which" and an auxiliary is a noun the tagger
+    got wrong ("Between which dates will …")."""
+    head, first = None, i
     while i < len(words):
         word = words[i]
-        if word.pos == "NOUN":
+        mistagged = after_wh and i == first and word.pos == "VERB" and i + 1 < len(words) and words[i + 1].pos == "AUX"
+        if word.pos == "NOUN" or mistagged:
             joined = i > 1 and words[i - 1].text == "-" and words[i - 1].start == words[i - 2].end
             head = f"{words[i - 2].text}-{word.text}".lower() if joined else word.text.lower()
         elif not (word.pos in _NOUN_RUN or word.text in ("-", "'s", "'")):

@@ -29,3 +29,14 @@ def test_offsets_are_exact_and_cached(tagger):
     assert all(text[e.start : e.end].strip() == text[e.start : e.end] for e in first)
     assert tagger.tag([text])[0] == first  # cached
     assert "PERSON" in {e.label for e in first} and "DATE" in {e.label for e in first}
+
+
+def test_per_units_stay_with_the_quantity(tagger):
+    text = "Gusts of 142 km/h hit the coast, while inland winds reached 90 km/h by noon."
+    assert any(phrase.endswith("km/h") for phrase in _tags(tagger, text))
+
+
+def test_words_carry_parts_of_speech_and_offsets(tagger):
+    text = "Which lawyer represents them?"
+    words = tagger.words(text)
+    assert [(text[w.start : w.end], w.pos) for w in words][:2] == [("Which", "DET"), ("lawyer", "NOUN")]

@@ -97,3 +97,28 @@ def test_confidence_is_a_probability_that_grows_with_evidence(reader):
     assert 0.0 < value < 1.0
     best.score += 0.2
     assert confidence(best) > value
+
+
+SURVEY = _passage("survey", "Shoppers fear tags", [
+    "Retailers in Germany and France say shoppers are wary of the tags, according to a new study.",
+    "The survey of 2,000 consumers was carried out by consultancy group Quentara for the industry.",
+    "Councillors Maria Lopez and Kevin Doyle voted against the plan to fund the study.",
+])
+
+
+def test_the_name_beside_the_noun_asked_about_wins(reader):
+    # "Quentara" may be tagged as any kind of name; standing beside "group" it answers "which group"
+    answer = _ask(reader, "Which consultancy group carried out the survey of shoppers?", (SURVEY,))
+    assert answer.text == "Quentara"
+
+
+def test_a_plural_question_gets_every_listed_name(reader):
+    assert _ask(reader, "Which councillors voted against the plan?", (SURVEY,)).text == "Maria Lopez and Kevin Doyle"
+
+
+def test_dense_similarity_reads_the_sentence_after_the_one_before(reader):
+    ranking = reader.rank("Who is the head engineer?", reader.embedder.encode(["x"])[0], [BRIDGE])
+    by_start = {c.start: c for c in ranking.candidates}
+    second = by_start[BRIDGE.chunk.sentences[1][0]]
+    assert second.previous is by_start[BRIDGE.chunk.sentences[0][0]]
+    assert second.in_context == f"{second.previous.text} {second.text}"
