@@ -194,15 +194,19 @@ class ExtractiveReader:
         Christian", "Capgemini's principal consultant", "187 goals"."""
         if not head or not entities:
             return frozenset()
-        words = list(re.finditer(r"\w+", sentence))
+        words, stems = self._words(sentence)
         target = self.index.stem([head.split("-")[-1]])[0]
-        at = [i for i, stem in enumerate(self.index.stem([w.group(0).lower() for w in words])) if stem == target]
+        at = [i for i, stem in enumerate(stems) if stem == target]
         near = set()
         for entity in entities:
-            span = [i for i, w in enumerate(words) if entity.start <= w.start() < entity.end] or [0]
-            if any(span[0] - BESIDE_WORDS <= h < span[0] or span[-1] < h <= span[-1] + BESIDE_WORDS for h in at):
+            first, last = _word_span(words, entity)
+            if any(first - BESIDE_WORDS <= h < first or last < h <= last + BESIDE_WORDS for h in at):
                 near.add(entity)
         return frozenset(near)
+
+    def _words(self, text: str) -> tuple[list[re.Match], list[str]]:
+        words = list(re.finditer(r"\w+", text))
+        return words, self.index.stem([w.group(0).lower() for w in words])
 
     def _named_in_question(self, phrase: str, terms: dict) -> bool:
         tokens = set(self.index.tokenize([phrase])[0])
@@ -220,8 +224,7 @@ class ExtractiveReader:
 
     def _phrase(self, best: Candidate, ranking: Ranking) -> Entity | None:
         """The best-fitting entity of the asked type, nearest to the question's words in the sentence."""
-        words = list(re.finditer(r"\w+", best.text))
-        stems = self.index.stem([w.group(0).lower() for w in words])
+        words, stems = self._words(best.text)
         anchors = [i for i, stem in enumerate(stems) if stem in ranking.terms]
         scored = []
         for entity in best.entities:
@@ -230,8 +233,8 @@ class ExtractiveReader:
             if weight < PHRASE_MIN_WEIGHT or phrase in ranking.avoid or self._named_in_question(phrase, ranking.terms):
                 continue
             specific = bool(_SPECIFIC.search(phrase))  # "1 February 1995" over "10 years ago"
-            span = [i for i, w in enumerate(words) if entity.start <= w.start() < entity.end] or [0]
-            distance = min((min(abs(a - span[0]), abs(a - span[-1])) for a in anchors), default=0)
+            first, last = _word_span(words, entity)
+            distance = min((min(abs(a - first), abs(a - last)) for a in anchors), default=0)
             scored.append((weight - 0.02 * distance + 0.1 * specific, entity))
         return max(scored, key=lambda pair: pair[0])[1] if scored else None
 
@@ -243,6 +246,12 @@ def _weight(entity: Entity, wanted: AnswerType, candidate: Candidate) -> float:
     if weight and entity.label in PROPER_NAMES and entity in candidate.near_head:
         return min(1.0, weight + BESIDE_BONUS)
     return weight
+
+
+def _word_span(words: list[re.Match], entity: Entity) -> tuple[int, int]:
+    """The first and last word of an entity, as word positions in its sentence."""
+    inside = [i for i, w in enumerate(words) if entity.start <= w.start() < entity.end] or [0]
+    return inside[0], inside[-1]
 
 
 def _with_listed(candidate: Candidate, entity: Entity) -> Entity:
