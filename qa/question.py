@@ -15,7 +15,7 @@ PROPER_NAMES = ("PERSON", "ORG", "GPE", "LOC", "FAC", "WORK_OF_ART", "PRODUCT", 
 def _names(labels: dict[str, float]) -> dict[str, float]:
     """Labels of a question that asks for a name. spaCy's small model often gives a name the
     wrong kind (a firm tagged as a place, a game as a person), so any proper name keeps a share."""
-    return {**dict.fromkeys(PROPER_NAMES, 0.4), **labels}
+    return {**dict.fromkeys(PROPER_NAMES, 0.25), **labels}
 
 
 PERSON = _names({"PERSON": 1.0, "ORG": 0.6})
