@@ -75,7 +75,7 @@ VENUE = _names({"FAC": 1.0, "ORG": 0.8, "GPE": 0.7, "LOC": 0.8})
 NAME = _names({"PERSON": 0.8, "ORG": 0.8, "WORK_OF_ART": 0.8, "PRODUCT": 0.8, "GPE": 0.6, "LOC": 0.6, "FAC": 0.6, "EVENT": 0.6, "LAW": 0.6})
 _HEADS: list[tuple[str, str, dict[str, float]]] = [
     ("person", _PERSON_NOUNS, PERSON),
-    ("organisation", _ORG_NOUNS + "|tank|think-tank|institute|exchange|magazine|publisher|giant|developer|manufacturer|government|army", ORG),
+    ("organisation", _ORG_NOUNS + "|think-tank|institute|exchange|magazine|publisher|giant|developer|manufacturer|government|army", ORG),
     ("venue", "ground|venue|stadium|hotel|arena|theatre|hospital|prison|camp|building|airport|station|church|museum|gallery", VENUE),
     ("place", _PLACE_NOUNS, PLACE),
     ("date", "year|date|day|month|decade|season|week|century", DATE),

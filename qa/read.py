@@ -52,11 +52,14 @@ class Candidate:
     dense: float = 0.0
     rank: float = 0.0
     type_fit: float = 0.0
-    beside: float = 0.0  # 1 when a fitting entity stands beside the noun asked about
     score: float = 0.0
     entities: tuple[Entity, ...] = ()
-    near_head: frozenset[Entity] = frozenset()
+    near_head: frozenset[Entity] = frozenset()  # fitting entities beside the noun asked about
     previous: Candidate | None = None  # the sentence right before, when it was read too
+
+    @property
+    def beside(self) -> float:
+        return float(bool(self.near_head))
 
     @property
     def in_context(self) -> str:
@@ -122,10 +125,9 @@ class ExtractiveReader:
             candidate.dense = float(similarity)
         if wanted:
             for candidate, entities in zip(shortlist, self.tagger.tag(texts)):
-                fitting = [e for e in entities if self._fit(candidate.text, e, wanted, terms, avoid)]
+                fitting = [e for e in entities if self._could_answer(candidate.text, e, wanted, terms, avoid)]
                 candidate.entities = entities
                 candidate.near_head = self._beside_head(candidate.text, fitting, wanted.head)
-                candidate.beside = float(bool(candidate.near_head))
                 candidate.type_fit = max((_weight(e, wanted, candidate) for e in fitting), default=0.0)
         for candidate in shortlist:
             candidate.score = combine(candidate, wanted)
@@ -144,10 +146,9 @@ class ExtractiveReader:
         for passage in passages:
             for start, end in passage.chunk.sentences:
                 if (passage.article.id, start) not in seen:  # overlapping chunks share sentences
-                    text = passage.article.text[start:end]
-                    candidate = Candidate(passage, start, end, text, rank=passage.score / top)
                     seen.add((passage.article.id, start))
-                    candidates.append(candidate)
+                    text = passage.article.text[start:end]
+                    candidates.append(Candidate(passage, start, end, text, rank=passage.score / top))
         ordered = sorted(candidates, key=lambda c: (c.passage.article.id, c.start))
         for before, after in zip(ordered, ordered[1:]):  # link each sentence to the one before it
             text = after.passage.article.text
@@ -180,14 +181,11 @@ class ExtractiveReader:
             candidate.terms = sum(w for t, w in focus.items() if t in own) / (sum(focus.values()) or 1.0)
             candidate.context = sum(w for t, w in terms.items() if t in around) / total
 
-    def _fit(self, sentence: str, entity: Entity, wanted: AnswerType, terms: dict, avoid: frozenset[str]) -> float:
-        """How well an entity could answer: its label's weight; zero when the question already
-        names it or it was the answer given before."""
-        weight = wanted.labels.get(entity.label, 0.0)
+    def _could_answer(self, sentence: str, entity: Entity, wanted: AnswerType, terms: dict, avoid: frozenset[str]) -> bool:
+        """An entity of a label the asked type takes, that the question does not already name
+        and that was not the answer given before."""
         phrase = sentence[entity.start : entity.end]
-        if weight and (phrase in avoid or self._named_in_question(phrase, terms)):
-            return 0.0
-        return weight
+        return entity.label in wanted.labels and phrase not in avoid and not self._named_in_question(phrase, terms)
 
     def _beside_head(self, sentence: str, entities: list[Entity], head: str | None) -> frozenset[Entity]:
         """The entities within a few words of the noun the question asks about: "lawyer Louise
@@ -229,10 +227,9 @@ class ExtractiveReader:
         scored = []
         for entity in best.entities:
             weight = _weight(entity, ranking.wanted, best)
-            phrase = best.text[entity.start : entity.end]
-            if weight < PHRASE_MIN_WEIGHT or phrase in ranking.avoid or self._named_in_question(phrase, ranking.terms):
+            if weight < PHRASE_MIN_WEIGHT or not self._could_answer(best.text, entity, ranking.wanted, ranking.terms, ranking.avoid):
                 continue
-            specific = bool(_SPECIFIC.search(phrase))  # "1 February 1995" over "10 years ago"
+            specific = bool(_SPECIFIC.search(best.text[entity.start : entity.end]))  # "1 February 1995" over "10 years ago"
             first, last = _word_span(words, entity)
             distance = min((min(abs(a - first), abs(a - last)) for a in anchors), default=0)
             scored.append((weight - 0.02 * distance + 0.1 * specific, entity))
