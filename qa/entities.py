@@ -18,8 +18,17 @@ _NUMBER = re.compile(
 )
 _CURRENCY_BEFORE = "$£€¥"
 _UNIT_AFTER = re.compile(rf"^(?:[a-z%]+\b)?(?:\s(?:{_CURRENCY_WORDS})\b)?", re.I)  # "£5" + "m", "17.30" + "m", "70m" + " euros"
+_UNITS = (
+    r"tonnes?|tons?|kg|kilo(?:gram)?s?|grams?|pounds|lb|stone|km|kilometres?|kilometers?|miles?|metres?|meters?|feet|foot|ft"
+    r"|inch(?:es)?|cm|mm|litres?|liters?|gallons?|barrels?|hectares?|acres?|mph|km/h|knots|degrees|watts?|megawatts?|mw|gb|mb"
+)
+_UNIT_WORD_AFTER = re.compile(rf"^\s(?:{_UNITS})\b", re.I)  # "18" + " tonnes": spaCy calls the number alone a count
 _PER_UNIT = re.compile(r"^/[a-z]+\b", re.I)  # "142 km" + "/h"
 _NUMERIC = {"MONEY", "CARDINAL", "QUANTITY", "PERCENT"}
+_EXTENDABLE = {"ORG", "FAC", "PRODUCT", "WORK_OF_ART", "EVENT", "LAW"}
+# Capitalised words ending right before a name, inside a sentence (after a space that follows a
+# word, not a full stop or quote).
+_CAPITALISED_BEFORE = re.compile(r"(?<=[\w,;] )(?!(?:Mr|Mrs|Ms|Miss|Dr|Sir|Lord|Lady|Dame)\b)(?:[A-Z][\w&.-]* )+$")
 _TAGGING = ["tok2vec", "tagger", "attribute_ruler"]  # part-of-speech components; the recogniser has its own tok2vec
 
 
@@ -76,7 +85,7 @@ class EntityTagger:
             else:
                 with self._lock:  # spaCy pipelines are not safe to share between threads
                     docs = list(nlp.pipe(missing, batch_size=32, disable=_TAGGING))
-                tagged = [_merge(t, [_widen(t, e.start_char, e.end_char, e.label_) for e in doc.ents]) for t, doc in zip(missing, docs)]
+                tagged = [_merge(t, _extend_names(t, [_widen(t, e.start_char, e.end_char, e.label_) for e in doc.ents])) for t, doc in zip(missing, docs)]
             known.update(zip(missing, tagged))
             with self._lock:
                 self._cache.update(zip(missing, tagged))
@@ -94,6 +103,8 @@ def _widen(text: str, start: int, end: int, label: str) -> Entity:
         per = _PER_UNIT.match(text[end:])
         if per and not text[end - 1].isdigit():
             end += per.end()
+        if label == "CARDINAL" and (unit := _UNIT_WORD_AFTER.match(text[end:])):
+            return Entity(start, end + unit.end(), "QUANTITY")
         unit = _UNIT_AFTER.match(text[end:])
         if unit.end() and end > 0 and text[end - 1].isdigit():
             end += unit.end()
@@ -102,6 +113,20 @@ def _widen(text: str, start: int, end: int, label: str) -> Entity:
     if label == "MONEY" and start < end and text[start] not in _CURRENCY_BEFORE and not re.search(r"\d", text[start:end]):
         return Entity(start, end, "CARDINAL")  # "hundreds of millions" is no amount
     return Entity(start, end, label)
+
+
+def _extend_names(text: str, entities: list[Entity]) -> list[Entity]:
+    """spaCy's small model drops the first word of many names ("BNP" of "BNP Paribas", "Internet"
+    of "Internet Fraud Complaint Center"): a name takes the capitalised words right before it
+    that no other entity holds. Not people, whose titles come first ("Chancellor Gordon Brown")."""
+    out = []
+    for i, entity in enumerate(entities):
+        before = _CAPITALISED_BEFORE.search(text, 0, entity.start) if entity.label in _EXTENDABLE else None
+        previous_end = entities[i - 1].end if i else 0
+        if before and before.start() >= previous_end:
+            entity = Entity(before.start(), entity.end, entity.label)
+        out.append(entity)
+    return out
 
 
 def _merge(text: str, entities: list[Entity]) -> tuple[Entity, ...]:

@@ -28,12 +28,17 @@ BESIDE_WORDS = 3  # an answer this close to the noun the question asks about ("l
 BESIDE_BONUS = 0.3
 TOPIC_DISCOUNT = 0.3  # weight of question terms already in the story's headline or lead
 SHORTLIST = 8  # sentences that get embedded and tagged
+RELATIVE_DATE = 0.8  # fit of a date without a month or year, for "when" questions
 PHRASE_MIN_WEIGHT = 0.6  # an entity must fit the asked type at least this well to be the answer
 LEAD_CHARS = 400
 # Confidence that the best sentence answers: logistic over (evidence score, passage similarity),
 # fitted on labelled answerable and unanswerable questions by bench/calibrate.py.
 CONFIDENCE = (7.38, 8.44, -6.17)
+_ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
+_CAPITALISED_RUN = re.compile(r"[A-Z][a-z]\w*(?:\s+(?:(?:of|and|for|&)\s+)?[A-Z][a-z]\w*)+")
 _LIST_JOIN = re.compile(r"\s*(?:,\s*(?:and\s+)?|and\s+|&\s+)")
+_PHRASE_BREAK = re.compile(r"[,;:()\"“”]")
+_DIMENSIONS_JOIN = re.compile(r"\s*(?:by|x|×)\s*")
 _SPECIFIC = re.compile(
     r"\b(?:1[6-9]\d\d|20\d\d|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)|[$£€¥]\d|\d(?:[.,]\d+)?\s?(?:%|m|bn|k)\b"
 )
@@ -73,6 +78,7 @@ class Ranking:
     wanted: AnswerType | None
     terms: dict[str, float] = field(default_factory=dict)
     avoid: frozenset[str] = frozenset()
+    abbreviations: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())  # the question's acronyms, its names' initials
 
 
 def evidence(candidate: "Candidate") -> tuple[float, float]:
@@ -115,23 +121,24 @@ class ExtractiveReader:
     ) -> Ranking:
         candidates = self._candidates(self._reading(passages))
         wanted = expected_answer(question, self.tagger.words(question))
-        terms = self._terms(query or question)
+        ranking = Ranking([], wanted, self._terms(query or question), avoid, _abbreviations(query or question))
         if not candidates:
-            return Ranking([], wanted, terms, avoid)
-        self._score_terms(terms, candidates)
+            return ranking
+        self._score_terms(ranking.terms, candidates)
         shortlist = sorted(candidates, key=lambda c: -(c.terms + 0.5 * c.context + 0.2 * c.rank))[:SHORTLIST]
         texts = [c.text for c in shortlist]
         for candidate, similarity in zip(shortlist, self.embedder.encode([c.in_context for c in shortlist]) @ query_vector):
             candidate.dense = float(similarity)
         if wanted:
             for candidate, entities in zip(shortlist, self.tagger.tag(texts)):
-                fitting = [e for e in entities if self._could_answer(candidate.text, e, wanted, terms, avoid)]
+                fitting = [e for e in entities if self._could_answer(candidate.text, e, ranking)]
                 candidate.entities = entities
                 candidate.near_head = self._beside_head(candidate.text, fitting, wanted.head)
                 candidate.type_fit = max((_weight(e, wanted, candidate) for e in fitting), default=0.0)
         for candidate in shortlist:
             candidate.score = combine(candidate, wanted)
-        return Ranking(sorted(shortlist, key=lambda c: -c.score), wanted, terms, avoid)
+        ranking.candidates = sorted(shortlist, key=lambda c: -c.score)
+        return ranking
 
     def _reading(self, passages: list[Passage]) -> list[Passage]:
         """The retrieved passages of the best-retrieved article. Measured on labelled questions,
@@ -181,15 +188,16 @@ class ExtractiveReader:
             candidate.terms = sum(w for t, w in focus.items() if t in own) / (sum(focus.values()) or 1.0)
             candidate.context = sum(w for t, w in terms.items() if t in around) / total
 
-    def _could_answer(self, sentence: str, entity: Entity, wanted: AnswerType, terms: dict, avoid: frozenset[str]) -> bool:
+    def _could_answer(self, sentence: str, entity: Entity, ranking: Ranking) -> bool:
         """An entity of a label the asked type takes, that the question does not already name
-        and that was not the answer given before."""
+        (in its words or as initials: "BA" for British Airways) and that was not the answer given before."""
         phrase = sentence[entity.start : entity.end]
-        return entity.label in wanted.labels and phrase not in avoid and not self._named_in_question(phrase, terms)
+        named = self._named_in_question(phrase, ranking.terms) or _abbreviates(phrase, ranking.abbreviations)
+        return entity.label in ranking.wanted.labels and phrase not in ranking.avoid and not named
 
     def _beside_head(self, sentence: str, entities: list[Entity], head: str | None) -> frozenset[Entity]:
-        """The entities within a few words of the noun the question asks about: "lawyer Louise
-        Christian", "Capgemini's principal consultant", "187 goals"."""
+        """The entities within a few words of the noun the question asks about, in the same phrase
+        (no punctuation between): "lawyer Louise Christian", "Capgemini's principal consultant", "187 goals"."""
         if not head or not entities:
             return frozenset()
         words, stems = self._words(sentence)
@@ -198,8 +206,11 @@ class ExtractiveReader:
         near = set()
         for entity in entities:
             first, last = _word_span(words, entity)
-            if any(first - BESIDE_WORDS <= h < first or last < h <= last + BESIDE_WORDS for h in at):
-                near.add(entity)
+            for h in at:
+                if first - BESIDE_WORDS <= h < first or last < h <= last + BESIDE_WORDS:
+                    between = sentence[min(entity.end, words[h].end()) : max(entity.start, words[h].start())]
+                    if not _PHRASE_BREAK.search(between):
+                        near.add(entity)
         return frozenset(near)
 
     def _words(self, text: str) -> tuple[list[re.Match], list[str]]:
@@ -216,6 +227,8 @@ class ExtractiveReader:
         phrase = self._phrase(best, ranking) if ranking.wanted else None
         if phrase and ranking.wanted.head and singular(ranking.wanted.head) != ranking.wanted.head:
             phrase = _with_listed(best, phrase)  # "Which councillors …": all of them
+        if phrase and ranking.wanted.name == "measure":
+            phrase = _with_listed(best, phrase, _DIMENSIONS_JOIN)  # "12cm by 7.4cm"
         if phrase:
             return Answer(best.text[phrase.start : phrase.end], start + phrase.start, start + phrase.end, confidence(best), passage, start, end)
         return Answer(best.text, start, end, confidence(best), passage, start, end)
@@ -227,19 +240,23 @@ class ExtractiveReader:
         scored = []
         for entity in best.entities:
             weight = _weight(entity, ranking.wanted, best)
-            if weight < PHRASE_MIN_WEIGHT or not self._could_answer(best.text, entity, ranking.wanted, ranking.terms, ranking.avoid):
+            if weight < PHRASE_MIN_WEIGHT or not self._could_answer(best.text, entity, ranking):
                 continue
             specific = bool(_SPECIFIC.search(best.text[entity.start : entity.end]))  # "1 February 1995" over "10 years ago"
             first, last = _word_span(words, entity)
             distance = min((min(abs(a - first), abs(a - last)) for a in anchors), default=0)
-            scored.append((weight - 0.02 * distance + 0.1 * specific, entity))
+            beside = entity in best.near_head  # "a weight limit of 18 tonnes"
+            scored.append((weight - 0.02 * distance + 0.1 * specific + 0.2 * beside, entity))
         return max(scored, key=lambda pair: pair[0])[1] if scored else None
 
 
 def _weight(entity: Entity, wanted: AnswerType, candidate: Candidate) -> float:
     """How well an entity's label fits the asked type. A name beside the noun asked about fits
-    better ("consultancy group Capgemini" names a group, whatever kind the tagger gave it)."""
+    better ("consultancy group Capgemini" names a group, whatever kind the tagger gave it); a
+    relative date ("a week ago", "Wednesday") less than one a reader can place ("28 January")."""
     weight = wanted.labels.get(entity.label, 0.0)
+    if wanted.name == "date" and entity.label == "DATE" and not _SPECIFIC.search(candidate.text[entity.start : entity.end]):
+        weight *= RELATIVE_DATE
     if weight and entity.label in PROPER_NAMES and entity in candidate.near_head:
         return min(1.0, weight + BESIDE_BONUS)
     return weight
@@ -251,13 +268,32 @@ def _word_span(words: list[re.Match], entity: Entity) -> tuple[int, int]:
     return inside[0], inside[-1]
 
 
-def _with_listed(candidate: Candidate, entity: Entity) -> Entity:
+def _with_listed(candidate: Candidate, entity: Entity, join: re.Pattern = _LIST_JOIN) -> Entity:
     """The entity with the ones of its kind listed after it ("Maria Lopez and Kevin Doyle")."""
     end = entity.end
     for other in candidate.entities:
-        if other.start >= end and other.label == entity.label and _LIST_JOIN.fullmatch(candidate.text[end : other.start]):
+        if other.start >= end and other.label == entity.label and join.fullmatch(candidate.text[end : other.start]):
             end = other.end
     return Entity(entity.start, end, entity.label)
+
+
+def _abbreviations(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The acronyms of a text ("DMB") and the initials of its runs of capitalised words
+    ("British Airways" → "BA"), to know a name the question gives in the other form."""
+    initials = set()
+    for run in _CAPITALISED_RUN.finditer(text):
+        letters = "".join(w[0] for w in run.group(0).split() if w[0].isupper())
+        initials.update(letters[i:j] for i in range(len(letters)) for j in range(i + 2, len(letters) + 1))
+    return frozenset(_ACRONYM.findall(text)), frozenset(initials)
+
+
+def _abbreviates(phrase: str, question: tuple[frozenset[str], frozenset[str]]) -> bool:
+    """Whether a phrase is the question's name as initials ("BA" for British Airways) or spells
+    out one of its acronyms ("Digital Multimedia Broadcasting" for DMB)."""
+    acronyms, initials = question
+    if _ACRONYM.fullmatch(phrase):
+        return phrase in initials
+    return "".join(w[0] for w in phrase.split() if w[0].isupper()) in acronyms
 
 
 def _lead(text: str) -> str:

@@ -40,3 +40,20 @@ def test_words_carry_parts_of_speech_and_offsets(tagger):
     text = "Which lawyer represents them?"
     words = tagger.words(text)
     assert [(text[w.start : w.end], w.pos) for w in words][:2] == [("Which", "DET"), ("lawyer", "NOUN")]
+
+
+def test_a_name_takes_the_capitalised_words_spacy_left_before_it(tagger):
+    tags = _tags(tagger, "Analyst Nick Van den Brul of BNP Paribas said the e-mails name the FBI's Internet Fraud Complaint Center.")
+    assert tags.get("BNP Paribas") == "ORG"
+    assert tags.get("Internet Fraud Complaint Center") == "ORG"
+
+
+def test_names_do_not_swallow_titles_or_other_entities(tagger):
+    tags = _tags(tagger, "On Monday Microsoft said it had met Mr Kilroy-Silk and the UK firm Vodafone.")
+    assert "Microsoft" in tags and "Monday" in tags
+    assert not any(phrase.startswith("Mr ") and tags[phrase] != "PERSON" for phrase in tags)
+    assert "UK firm Vodafone" not in tags
+
+
+def test_a_count_followed_by_a_unit_is_a_quantity(tagger):
+    assert _tags(tagger, "A new weight limit of 18 tonnes applies to lorries.").get("18 tonnes") == "QUANTITY"

@@ -123,3 +123,31 @@ def test_dense_similarity_reads_the_sentence_after_the_one_before(reader):
     second = by_start[BRIDGE.chunk.sentences[1][0]]
     assert second.previous is by_start[BRIDGE.chunk.sentences[0][0]]
     assert second.in_context == f"{second.previous.text} {second.text}"
+
+
+def test_a_name_the_question_gives_as_initials_or_spelled_out_is_not_the_answer():
+    from qa.read import _abbreviates, _abbreviations
+
+    question = _abbreviations("Which standard is Nokia backing against the DMB standard, says British Airways?")
+    assert _abbreviates("BA", question) and _abbreviates("Digital Multimedia Broadcasting", question)
+    assert not _abbreviates("Barclays", question) and not _abbreviates("Bill Alder", question)
+
+
+AIRLINE = _passage("airline", "Airline results", [
+    "Aviation analyst Nick Van den Brul of BNP Paribas described BA's quarterly results as modest.",
+    "Chief executive Franklin Raines, a former official in the Clinton administration, and chief financial officer Tim Howard have left the firm.",
+    "The console (12cm by 7.4cm) will play games, movies and music.",
+    "The bridge has a 3-metre cycle lane, and a new weight limit of 18 tonnes applies to lorries.",
+    "Organisers said that next year's race will take place on October 11, 2026.",
+])
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("Analysts at which bank called British Airways' results modest?", "BNP Paribas"),  # not "BA"
+    ("Which finance chief left alongside chief executive Franklin Raines?", "Tim Howard"),  # "Clinton administration, and chief"
+    ("What are the dimensions of the console?", "12cm by 7.4cm"),
+    ("What is the maximum weight allowed for lorries on the bridge?", "18 tonnes"),  # beside "weight", not "3-metre"
+    ("When will the next race be held?", "October 11, 2026"),  # a date a reader can place
+])
+def test_the_answer_phrase(reader, question, expected):
+    assert _ask(reader, question, (AIRLINE,)).text == expected
