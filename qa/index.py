@@ -335,6 +335,10 @@ class ArticleIndex:
     def stem(self, words: list[str]) -> list[str]:
         return self.stemmer.stemWords(words)
 
+    def article_chunks(self, article_id: str) -> list:
+        """(chunk, article) pairs of one article, in text order."""
+        return self.store.chunks_of(article_id)
+
     def dense_search(self, vectors: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
         derived = self.derived
         if derived is None or derived.faiss.ntotal == 0:

@@ -245,6 +245,13 @@ class Store:
                 out[chunk_id] = (Chunk(article_id, article.text[start:end], start, end, spans, chunk_id), article)
         return out
 
+    def chunks_of(self, article_id: str) -> list[tuple[Chunk, Article]]:
+        """Every chunk of one article, in text order."""
+        with self.snapshot():
+            ids = [r[0] for r in self._all('SELECT id FROM chunks WHERE article_id = ? ORDER BY start', (article_id,))]
+            found = self._chunks_by_id(ids)
+        return [found[i] for i in ids if i in found]
+
     def iter_vectors(self, batch: int = 10_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """(ids, vectors) in batches, in id order."""
         last = -1

@@ -27,6 +27,9 @@ class FakeIndex:
     def idf(self, tokens):
         return {t: 1.0 for t in tokens}
 
+    def article_chunks(self, article_id):
+        return [(p.chunk, p.article) for p in UNRETRIEVED.get(article_id, ())]
+
 
 def _passage(article_id, title, sentences, rank=0):
     text = "\n".join(sentences)  # one paragraph a sentence, as in wire copy
@@ -36,6 +39,9 @@ def _passage(article_id, title, sentences, rank=0):
         start += len(sentence) + 1
     article = Article(article_id, title, text, published="2026-03-03")
     return Passage(Chunk(article_id, text, 0, len(text), tuple(spans), 1), article, 1.0 / (60 + rank), rank, 0.5)
+
+
+UNRETRIEVED = {}  # article id → passages the fake index holds beside the retrieved ones
 
 
 @pytest.fixture(scope="module")
@@ -151,3 +157,23 @@ AIRLINE = _passage("airline", "Airline results", [
 ])
 def test_the_answer_phrase(reader, question, expected):
     assert _ask(reader, question, (AIRLINE,)).text == expected
+
+
+def test_the_story_s_first_sentence_is_read_even_when_not_retrieved(reader):
+    # every word of a lead names the story, so it covers little of the question's rarer terms;
+    # it still competes, from the rest of the article when retrieval missed its passage
+    lead = "Campaigners want the Borders rail link, which was closed in 1969, to be reopened."
+    rest = ["A rally will mark the anniversary of the line closure."] + [
+        f"Speaker {n} said the Borders rail line was shut down too soon and must come back." for n in range(1, 10)
+    ]
+    text = "\n".join([lead] + rest)
+    article = Article("rail", "Rail link rally", text)
+    spans, start = [], 0
+    for sentence in [lead] + rest:
+        spans.append((start, start + len(sentence)))
+        start += len(sentence) + 1
+    spans = tuple(spans)
+    first = Passage(Chunk("rail", lead, 0, len(lead), spans[:1], 1), article, 0.0)
+    second = Passage(Chunk("rail", text[spans[1][0] :], spans[1][0], len(text), spans[1:], 2), article, 1.0)  # more than a shortlist
+    UNRETRIEVED["rail"] = [first, second]
+    assert _ask(reader, "In what year was the Borders rail line shut down?", (second,)).text == "1969"

@@ -98,6 +98,14 @@ def test_chunks_by_id_rebuilds_text_from_article(store):
     assert rows[ids[1]][0].sentences == ((31, len(BODY)),)
 
 
+def test_chunks_of_an_article_in_text_order(store):
+    put(store, article("a"))
+    put(store, article("b", "Another story. With two sentences."))
+    chunks = [chunk for chunk, _ in store.chunks_of("a")]
+    assert [c.text for c in chunks] == ["The bridge reopened on Monday.", "It cost $38.6 million."]
+    assert all(a.id == "a" for _, a in store.chunks_of("a")) and store.chunks_of("missing") == []
+
+
 def test_put_article_twice_replaces_it(store):
     put(store, article("a"))
     with store.transaction():
