@@ -17,7 +17,7 @@ from pathlib import Path
 import streamlit as st
 
 from qa.assistant import Assistant
-from qa.config import RETRIEVAL_MODES, Config, default_index_dir
+from qa.config import RETRIEVAL_MODES, UPLOADS_DIR, Config, default_index_dir
 from qa.embed import ModelLoadError
 from qa.index import ArticleIndex, IndexBusyError, IndexOpenError
 from qa.schema import Citation, Reply
@@ -129,7 +129,7 @@ def add_uploads(assistant: Assistant, files: list[tuple[str, bytes]], progress=N
     """Save uploads under <index>/uploads/ with safe names and ingest them; one result per file,
     in upload order. A rejected file is deleted again (an earlier good file of the same name is
     put back), so a bad upload leaves the index and the folder as they were."""
-    folder = Path(assistant.index_dir) / "uploads"
+    folder = Path(assistant.index_dir) / UPLOADS_DIR
     results: list[UploadResult | None] = []
     saved: dict[Path, int] = {}  # file written → its position in results
     backups: dict[Path, Path] = {}

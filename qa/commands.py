@@ -11,7 +11,7 @@ from pathlib import Path
 
 from qa.assistant import Assistant
 from qa.cli import config_from
-from qa.config import default_index_dir
+from qa.config import UPLOADS_DIR, default_index_dir
 from qa.embed import ModelLoadError
 from qa.index import ArticleIndex, IndexBusyError, IndexOpenError, lock_timeout, verify
 from qa.store import StoreError
@@ -35,7 +35,8 @@ def run_ingest(args: Namespace) -> int:
         with ArticleIndex(target).lock(lock_timeout()):  # no other ingest may write the index being replaced
             building = target.with_name(f".{target.name}.rebuild-{os.getpid()}")
             try:
-                report = Assistant(building, config_from(args)).ingest(paths, progress=_progress_bar(paths))
+                rebuilt = paths + _carry_uploads(target, building)
+                report = Assistant(building, config_from(args)).ingest(rebuilt, progress=_progress_bar(rebuilt))
             except BaseException:
                 shutil.rmtree(building, ignore_errors=True)
                 raise
@@ -46,6 +47,15 @@ def run_ingest(args: Namespace) -> int:
         print(f"skipped {error}", file=sys.stderr)
     print(report.summary())
     return 2 if report.errors or len(paths) < len(args.paths) else 0
+
+
+def _carry_uploads(target: Path, building: Path) -> list[str]:
+    """Articles uploaded through the UI live in the index folder: a rebuild takes them along."""
+    uploads = target / UPLOADS_DIR
+    if not uploads.is_dir():
+        return []
+    shutil.copytree(uploads, building / UPLOADS_DIR)
+    return [str(building / UPLOADS_DIR)]
 
 
 def _check_model_choice(target: Path, model: str | None) -> None:

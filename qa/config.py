@@ -68,3 +68,6 @@ class Config:
 def default_index_dir() -> Path:
     """`QA_INDEX` overrides the project's own `index/` folder."""
     return Path(os.environ.get("QA_INDEX") or PROJECT_ROOT / "index")
+
+
+UPLOADS_DIR = "uploads"  # files added through the UI, kept inside the index folder

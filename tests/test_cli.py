@@ -82,6 +82,18 @@ def test_ingest_rebuild_replaces_the_index(index, news_dir, capsys):
     assert [line.split("\t")[0] for line in out.splitlines()] == ["school"]
 
 
+def test_ingest_rebuild_keeps_the_articles_uploaded_through_the_ui(index, news_dir, capsys):
+    uploads = Path(index) / "uploads"
+    uploads.mkdir()
+    (uploads / "upload-note.md").write_text("# Orchard festival\n\nThe orchard festival drew 4,000 visitors on Sunday.\n")
+    assert main(["ingest", "--index", index, "--model", "fake-hash", str(uploads / "upload-note.md")]) == 0
+    code, _, _ = run(capsys, "ingest", "--rebuild", "--index", index, "--model", "fake-hash", str(news_dir / "school.md"))
+    assert code == 0
+    _, out, _ = run(capsys, "list", "--index", index)
+    assert sorted(line.split("\t")[0] for line in out.splitlines()) == ["school", "upload-note"]
+    assert (uploads / "upload-note.md").exists()
+
+
 # --- ask --------------------------------------------------------------------------------------
 
 
