@@ -176,4 +176,6 @@ def test_the_story_s_first_sentence_is_read_even_when_not_retrieved(reader):
     first = Passage(Chunk("rail", lead, 0, len(lead), spans[:1], 1), article, 0.0)
     second = Passage(Chunk("rail", text[spans[1][0] :], spans[1][0], len(text), spans[1:], 2), article, 1.0)  # more than a shortlist
     UNRETRIEVED["rail"] = [first, second]
-    assert _ask(reader, "In what year was the Borders rail line shut down?", (second,)).text == "1969"
+    answer = _ask(reader, "In what year was the Borders rail line shut down?", (second,))
+    assert answer.text == "1969" and answer.passage.chunk is first.chunk  # cited from its own passage
+    assert answer.passage.chunk.text[answer.start : answer.end] == "1969"
