@@ -96,7 +96,7 @@ class EntityTagger:
 
 def _widen(text: str, start: int, end: int, label: str) -> Entity:
     """spaCy leaves the currency sign or the unit outside some numeric spans ('$' + '1.13bn',
-    '£5' + 'm', '17.30' + 'm')."""
+    '£5' + 'm', '17.30' + 'm', '18' + ' tonnes') and a possessive inside a person's name."""
     if label in _NUMERIC:
         if start > 0 and text[start - 1] in _CURRENCY_BEFORE:
             start -= 1
@@ -110,6 +110,8 @@ def _widen(text: str, start: int, end: int, label: str) -> Entity:
             end += unit.end()
             if re.search(_CURRENCY_WORDS, unit.group(0), re.I):
                 label = "MONEY"
+    if label == "PERSON" and re.search(r"['’]s?$", text[start:end]):
+        end = start + len(re.sub(r"['’]s?$", "", text[start:end]))  # "Jackie Milburn's record": the person is Jackie Milburn
     if label == "MONEY" and start < end and text[start] not in _CURRENCY_BEFORE and not re.search(r"\d", text[start:end]):
         return Entity(start, end, "CARDINAL")  # "hundreds of millions" is no amount
     return Entity(start, end, label)

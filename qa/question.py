@@ -162,11 +162,11 @@ def _head(words: Sequence[Word], wh_start: int) -> str | None:
 def _noun_run(words: Sequence[Word], i: int, after_wh: bool = False) -> tuple[str | None, int]:
     """The last common noun of the noun phrase that starts at i (a hyphenated compound joined),
     and where the phrase ends. A "verb" between "which" and an auxiliary is a noun the tagger
-    got wrong ("Between which dates will …")."""
-    head, first = None, i
+    got wrong ("Between which dates will …", "What world ranking had …")."""
+    head = None
     while i < len(words):
         word = words[i]
-        mistagged = after_wh and i == first and word.pos == "VERB" and i + 1 < len(words) and words[i + 1].pos == "AUX"
+        mistagged = after_wh and word.pos == "VERB" and i + 1 < len(words) and words[i + 1].pos == "AUX"
         if word.pos == "NOUN" or mistagged:
             joined = i > 1 and words[i - 1].text == "-" and words[i - 1].start == words[i - 2].end
             head = f"{words[i - 2].text}-{word.text}".lower() if joined else word.text.lower()

@@ -37,6 +37,7 @@ CONFIDENCE = (7.38, 8.44, -6.17)
 _ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
 _CAPITALISED_RUN = re.compile(r"[A-Z][a-z]\w*(?:\s+(?:(?:of|and|for|&)\s+)?[A-Z][a-z]\w*)+")
 _LIST_JOIN = re.compile(r"\s*(?:,\s*(?:and\s+)?|and\s+|&\s+)")
+_HONORIFIC = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr|Sir|Lord|Lady|Dame)\b\.?")
 _PHRASE_BREAK = re.compile(r"[,;:()\"“”]")
 _DIMENSIONS_JOIN = re.compile(r"\s*(?:by|x|×)\s*")
 _SPECIFIC = re.compile(
@@ -60,6 +61,7 @@ class Candidate:
     score: float = 0.0
     entities: tuple[Entity, ...] = ()
     near_head: frozenset[Entity] = frozenset()  # fitting entities beside the noun asked about
+    after_head: frozenset[Entity] = frozenset()  # … and right after it
     previous: Candidate | None = None  # the sentence right before, when it was read too
 
     @property
@@ -133,7 +135,7 @@ class ExtractiveReader:
             for candidate, entities in zip(shortlist, self.tagger.tag(texts)):
                 fitting = [e for e in entities if self._could_answer(candidate.text, e, ranking)]
                 candidate.entities = entities
-                candidate.near_head = self._beside_head(candidate.text, fitting, wanted.head)
+                candidate.near_head, candidate.after_head = self._beside_head(candidate.text, fitting, wanted.head)
                 candidate.type_fit = max((_weight(e, wanted, candidate) for e in fitting), default=0.0)
         for candidate in shortlist:
             candidate.score = combine(candidate, wanted)
@@ -202,15 +204,16 @@ class ExtractiveReader:
         named = self._named_in_question(phrase, ranking.terms) or _abbreviates(phrase, ranking.abbreviations)
         return entity.label in ranking.wanted.labels and phrase not in ranking.avoid and not named
 
-    def _beside_head(self, sentence: str, entities: list[Entity], head: str | None) -> frozenset[Entity]:
+    def _beside_head(self, sentence: str, entities: list[Entity], head: str | None) -> tuple[frozenset[Entity], frozenset[Entity]]:
         """The entities within a few words of the noun the question asks about, in the same phrase
-        (no punctuation between): "lawyer Louise Christian", "Capgemini's principal consultant", "187 goals"."""
+        (no punctuation between): "lawyer Louise Christian", "Capgemini's principal consultant", "187 goals";
+        and of those, the ones right after it, which the noun names ("Dutch firm Tulip Computers")."""
         if not head or not entities:
-            return frozenset()
+            return frozenset(), frozenset()
         words, stems = self._words(sentence)
         target = self.index.stem([head.split("-")[-1]])[0]
         at = [i for i, stem in enumerate(stems) if stem == target]
-        near = set()
+        near, after = set(), set()
         for entity in entities:
             first, last = _word_span(words, entity)
             for h in at:
@@ -218,14 +221,17 @@ class ExtractiveReader:
                     between = sentence[min(entity.end, words[h].end()) : max(entity.start, words[h].start())]
                     if not _PHRASE_BREAK.search(between):
                         near.add(entity)
-        return frozenset(near)
+                        if h == first - 1:
+                            after.add(entity)
+        return frozenset(near), frozenset(after)
 
     def _words(self, text: str) -> tuple[list[re.Match], list[str]]:
         words = list(re.finditer(r"\w+", text))
         return words, self.index.stem([w.group(0).lower() for w in words])
 
     def _named_in_question(self, phrase: str, terms: dict) -> bool:
-        tokens = set(self.index.tokenize([phrase])[0])
+        """Every word of the phrase is in the question ("Mr Brown" when it names Gordon Brown)."""
+        tokens = set(self.index.tokenize([_HONORIFIC.sub("", phrase)])[0])
         return bool(tokens) and tokens <= set(terms)
 
     def _answer(self, best: Candidate, ranking: Ranking) -> Answer:
@@ -273,6 +279,8 @@ def _weight(entity: Entity, wanted: AnswerType, candidate: Candidate) -> float:
     weight = wanted.labels.get(entity.label, 0.0)
     if wanted.name == "date" and entity.label == "DATE" and not _SPECIFIC.search(candidate.text[entity.start : entity.end]):
         weight *= RELATIVE_DATE
+    if weight and entity.label in PROPER_NAMES and entity in candidate.after_head:
+        return 1.0  # "think-tank Demos": the noun says what the name is
     if weight and entity.label in PROPER_NAMES and entity in candidate.near_head:
         return min(1.0, weight + BESIDE_BONUS)
     return weight

@@ -57,3 +57,8 @@ def test_names_do_not_swallow_titles_or_other_entities(tagger):
 
 def test_a_count_followed_by_a_unit_is_a_quantity(tagger):
     assert _tags(tagger, "A new weight limit of 18 tonnes applies to lorries.").get("18 tonnes") == "QUANTITY"
+
+
+def test_a_person_s_name_drops_the_possessive(tagger):
+    text = "Shearer's goal moved him within 12 of Jackie Milburn's club scoring record of 200."
+    assert "Jackie Milburn" in _tags(tagger, text)

@@ -68,6 +68,8 @@ def _typed(tagger, question):
         ("Which blockbuster shooter does the review mention?", "name", "shooter"),  # unlisted noun: any name
         ("Who is the research director at the institute?", "person", "director"),
         ("How many goals had he scored?", "number", "goals"),
+        ("What world ranking had she dropped to?", "rank", "ranking"),  # "ranking" tagged a verb
+        ("How much ransom did the hackers demand?", "amount", "ransom"),
     ],
 )
 def test_the_noun_asked_about_decides_the_type(tagger, question, kind, head):

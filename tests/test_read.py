@@ -145,6 +145,8 @@ AIRLINE = _passage("airline", "Airline results", [
     "The console (12cm by 7.4cm) will play games, movies and music.",
     "The bridge has a 3-metre cycle lane, and a new weight limit of 18 tonnes applies to lorries.",
     "Organisers said that next year's race will take place on October 11, 2026.",
+    "Commodore International filed for bankruptcy in 1994 and was sold to Dutch firm Tulip Computers.",
+    "Conservative Michael Fallon asked Mr Brown whether the Treasury had leaned on the statisticians.",
 ])
 
 
@@ -154,6 +156,8 @@ AIRLINE = _passage("airline", "Airline results", [
     ("What are the dimensions of the console?", "12cm by 7.4cm"),
     ("What is the maximum weight allowed for lorries on the bridge?", "18 tonnes"),  # beside "weight", not "3-metre"
     ("When will the next race be held?", "October 11, 2026"),  # a date a reader can place
+    ("Which Dutch firm bought Commodore after it went bust?", "Tulip Computers"),  # the name right after "firm"
+    ("Which Conservative MP questioned Gordon Brown about the Treasury?", "Michael Fallon"),  # "Mr Brown" is named
 ])
 def test_the_answer_phrase(reader, question, expected):
     assert _ask(reader, question, (AIRLINE,)).text == expected
