@@ -260,7 +260,7 @@ class ExtractiveReader:
             distance = min((min(abs(a - first), abs(a - last)) for a in anchors), default=0)
             beside = entity in best.near_head  # "a weight limit of 18 tonnes"
             scored.append((weight - 0.02 * distance + 0.1 * specific + 0.2 * beside, entity))
-        return max(scored, key=lambda pair: pair[0])[1] if scored else None
+        return _fullest(best, max(scored, key=lambda pair: pair[0])[1]) if scored else None
 
 
 def _shortlist(candidates: list[Candidate]) -> list[Candidate]:
@@ -284,6 +284,13 @@ def _weight(entity: Entity, wanted: AnswerType, candidate: Candidate) -> float:
     if weight and entity.label in PROPER_NAMES and entity in candidate.near_head:
         return min(1.0, weight + BESIDE_BONUS)
     return weight
+
+
+def _fullest(candidate: Candidate, entity: Entity) -> Entity:
+    """The fullest mention of the same name in the sentence: "Gerhard Florin" for a later "Florin"."""
+    name = candidate.text[entity.start : entity.end]
+    fuller = [e for e in candidate.entities if e.end - e.start > len(name) and candidate.text[e.start : e.end].endswith(" " + name)]
+    return fuller[0] if fuller else entity
 
 
 def _word_span(words: list[re.Match], entity: Entity) -> tuple[int, int]:

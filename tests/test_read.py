@@ -147,6 +147,7 @@ AIRLINE = _passage("airline", "Airline results", [
     "Organisers said that next year's race will take place on October 11, 2026.",
     "Commodore International filed for bankruptcy in 1994 and was sold to Dutch firm Tulip Computers.",
     "Conservative Michael Fallon asked Mr Brown whether the Treasury had leaned on the statisticians.",
+    'Gerhard Florin runs the European arm of the publisher. "Console games will cost 10 euros more," said Mr Florin.',
 ])
 
 
@@ -158,6 +159,7 @@ AIRLINE = _passage("airline", "Airline results", [
     ("When will the next race be held?", "October 11, 2026"),  # a date a reader can place
     ("Which Dutch firm bought Commodore after it went bust?", "Tulip Computers"),  # the name right after "firm"
     ("Which Conservative MP questioned Gordon Brown about the Treasury?", "Michael Fallon"),  # "Mr Brown" is named
+    ("Who said that console games will cost more?", "Gerhard Florin"),  # the fullest mention of the name
 ])
 def test_the_answer_phrase(reader, question, expected):
     assert _ask(reader, question, (AIRLINE,)).text == expected
