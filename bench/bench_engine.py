@@ -2,7 +2,7 @@
 
     python bench/bench_engine.py [--index DIR]
 
-1. Quality on bench/bbc_questions.jsonl (tuning set) and bench/bbc_heldout.jsonl (held out), hybrid engine beside two baselines built here:
+1. Quality on the BBC question sets of bench/ (tuning, held out, two fresh sets), hybrid engine beside two baselines built here:
    BM25 alone and dense alone (same model), each answering with the best sentence of its top
    passage by its own similarity; plus the engine's reader over each single retriever.
 2. `ask` latency after warm-up: p50/p95 of retrieval and reading.
@@ -27,7 +27,12 @@ from qa.evaluate import contains, load_labelled  # noqa: E402
 from qa.index import ArticleIndex  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpora" / "bbc.jsonl"
-QUESTION_SETS = {"tuning": ROOT / "bench" / "bbc_questions.jsonl", "held-out": ROOT / "bench" / "bbc_heldout.jsonl"}
+QUESTION_SETS = {
+    "tuning": ROOT / "bench" / "bbc_questions.jsonl",
+    "held-out": ROOT / "bench" / "bbc_heldout.jsonl",
+    "fresh": ROOT / "bench" / "bbc_fresh.jsonl",
+    "fresh-2": ROOT / "bench" / "bbc_fresh2.jsonl",
+}
 
 
 def baseline_answer(assistant: Assistant, question: str, mode: str) -> tuple[list[str], str]:
