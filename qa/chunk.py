@@ -15,6 +15,7 @@ Span = tuple[int, int]
 TITLE_TOKENS = 24  # the title is prepended to each chunk for embedding, cut to this many tokens
 _LONG_PARAGRAPH = 20_000  # pysbd is slow on huge blocks; cut those on punctuation instead
 _FALLBACK_SPLIT = re.compile(r"(?<=[.!?])\s+")
+_STRAY_CLOSE = re.compile(r"[\"”’']\s+")  # a quote that closes the sentence before, not opens this one
 
 
 class SentenceSplitter:
@@ -47,6 +48,7 @@ class SentenceSplitter:
                 break  # the segmenter changed the text; keep the rest as one sentence
             spans.append((start, start + len(piece)))
             cursor = start + len(piece)
+            _give_back_quote(paragraph, spans)
         rest = paragraph[cursor:]
         if rest.strip():
             start = cursor + len(rest) - len(rest.lstrip())
@@ -59,6 +61,18 @@ class SentenceSplitter:
 
             self._segmenter = pysbd.Segmenter(language="en", clean=False)
         return self._segmenter
+
+
+def _give_back_quote(paragraph: str, spans: list[Span]) -> None:
+    """pysbd, confused by quotes left open across sentences (common in news copy), can start a
+    sentence with the quote that closes the one before (`… quality.|" Gerhard Florin said …`):
+    the quote goes back to the sentence it closes."""
+    if len(spans) < 2:
+        return
+    (before_start, before_end), (start, end) = spans[-2], spans[-1]
+    stray = _STRAY_CLOSE.match(paragraph, start)
+    if before_end == start and paragraph[start - 1] in ".!?," and stray and stray.end() < end:
+        spans[-2:] = [(before_start, start + 1), (stray.end(), end)]
 
 
 class Chunker:

@@ -70,6 +70,19 @@ def test_paragraphs_split_separately(splitter):
         "First para one.", "Second sentence here.", "Para two starts.", "Ends here!", "Third para?", "Yes."]
 
 
+def test_closing_quote_stays_with_the_sentence_it_closes(splitter):
+    # A quote left open in the sentence before confuses pysbd into opening the next one with it.
+    text = '"It is like a bigger canvas. We get more tools. "For the consumer, things get more filmic." Gerhard Florin said so.'
+    found = sentences_of(text, splitter.split(text))
+    assert found[-2].endswith('filmic."')
+    assert found[-1] == "Gerhard Florin said so."
+
+
+def test_opening_quote_stays_with_its_sentence(splitter):
+    text = 'He said no. "We will win," he said. "It is ours." Next.'
+    assert sentences_of(text, splitter.split(text)) == ["He said no.", '"We will win," he said.', '"It is ours."', "Next."]
+
+
 def test_empty_and_blank_text_have_no_sentences(splitter):
     assert splitter.split("") == []
     assert splitter.split(" \n\n  \n") == []
