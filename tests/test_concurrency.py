@@ -170,11 +170,14 @@ def test_questions_during_an_ingest_see_a_consistent_index(model, tmp_path):
     errors: list[BaseException] = []
     asked = {"reloading": 0, "steady": 0}
     done = threading.Event()
+    warm = threading.Barrier(len(asked) + 1, timeout=120)
 
     def ask_repeatedly(name: str, reload: bool) -> None:
         assistant = Assistant(directory, Config(model=str(model)), embedder=embedder)
         rng = random.Random(name)
         try:
+            assistant.ask(questions[0])  # models loaded before the writer starts, so the asking overlaps it
+            warm.wait()
             while not done.is_set():
                 if reload:
                     assistant.reload()  # opens whatever generation is committed now
@@ -184,9 +187,10 @@ def test_questions_during_an_ingest_see_a_consistent_index(model, tmp_path):
             errors.append(error)
 
     readers = [threading.Thread(target=ask_repeatedly, args=(n, n == "reloading")) for n in asked]
-    writer = start_qa("ingest", "--index", directory, "--model", model, more)
     for reader in readers:
         reader.start()
+    warm.wait()
+    writer = start_qa("ingest", "--index", directory, "--model", model, more)
     code, out, err = finish(writer)
     done.set()
     for reader in readers:

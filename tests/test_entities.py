@@ -62,3 +62,33 @@ def test_a_count_followed_by_a_unit_is_a_quantity(tagger):
 def test_a_person_s_name_drops_the_possessive(tagger):
     text = "Shearer's goal moved him within 12 of Jackie Milburn's club scoring record of 200."
     assert "Jackie Milburn" in _tags(tagger, text)
+
+
+def test_proper_names_the_recogniser_misses_are_names_of_unknown_kind(tagger):
+    tags = _tags(tagger, "Last week the number one album Tourist, by Athlete, fell to number three.")
+    assert tags["Tourist"] == "NAME" and tags["Athlete"] == "NAME"
+    assert tags["Last week"] == "DATE"  # recognised entities are kept as they were
+
+
+def test_a_lone_capitalised_word_opening_a_sentence_is_no_name(tagger):
+    tags = _tags(tagger, 'Shares fell after the news. "Investors expected more," said a trader.')
+    assert "Shares" not in tags and "Investors" not in tags
+
+
+def test_unlabelled_names_keep_their_joining_words_and_lose_an_opening_article(tagger):
+    text = "The Duchy of Lancaster pays for it, and Westlife's Flying Without Wings topped the chart."
+    tags = _tags(tagger, text)
+    names = {phrase for phrase, label in tags.items() if label == "NAME"}
+    assert "Duchy of Lancaster" in names and "The Duchy of Lancaster" not in names
+    assert "Flying Without Wings" in names
+
+
+def test_frequencies_are_not_dates(tagger):
+    tags = _tags(tagger, "The duchy provides his annual income and a weekly allowance since 1337.")
+    assert "annual" not in tags and "weekly" not in tags
+    assert tags["1337"] == "DATE"
+
+
+def test_digits_inside_a_word_are_no_count(tagger):
+    tags = _tags(tagger, "A study found that MP3 players and PS2 consoles are popular.")
+    assert "3" not in tags and "2" not in tags

@@ -94,3 +94,13 @@ def test_a_name_of_another_kind_keeps_a_share():
     # the small tagger often calls a firm a place: such a name still fits a "which firm" question, less well
     labels = expected_answer("Which firm carried out the work?").labels
     assert labels["ORG"] == 1.0 and 0 < labels["GPE"] < labels["ORG"]
+
+
+def test_what_is_the_name_of_asks_for_a_name():
+    from qa.entities import EntityTagger
+
+    tagger = EntityTagger()
+    for question, head in [("What is the name of the firm's new chip?", "chip"), ("What was the name of the police operation?", "operation")]:
+        wanted = expected_answer(question, tagger.words(question))
+        assert wanted is not None and wanted.name == "name" and wanted.head == head
+    assert expected_answer("What impact did the strike have?", tagger.words("What impact did the strike have?")) is None

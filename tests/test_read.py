@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from qa.config import Config
-from qa.read import ExtractiveReader, confidence
+from qa.read import RELATIVE_DATE, Candidate, ExtractiveReader, _weight, confidence
 from qa.schema import Article, Chunk, Passage
 
 
@@ -163,6 +163,32 @@ AIRLINE = _passage("airline", "Airline results", [
 ])
 def test_the_answer_phrase(reader, question, expected):
     assert _ask(reader, question, (AIRLINE,)).text == expected
+
+
+GUILD = _passage("guild", "Guild accounts", [
+    "Abel Marsh, Hugo Penn and Dara Quist have been held by the council for two years.",
+    "Lawyer Ana Whitcombe, who represents Mr Marsh and Mr Penn, said the ruling came too late.",
+])
+
+
+def test_the_noun_asked_about_opening_a_person_s_name_is_a_title(reader):
+    assert _ask(reader, "Which lawyer represents Abel Marsh and Hugo Penn?", (GUILD,)).text == "Ana Whitcombe"
+
+
+def test_the_noun_asked_about_opening_another_name_is_part_of_it(reader):
+    raids = _passage("raids", "Piracy raids", ["Months later customs officers raided homes across the globe as part of Operation Buccaneer."])
+    assert _ask(reader, "What was the name of the customs operation that raided the piracy network?", (raids,)).text == "Operation Buccaneer"
+
+
+@pytest.mark.parametrize("date, fit", [("in 1337", 1.0), ("in the 1990s", 1.0), ("on 4 March", 1.0), ("last year", RELATIVE_DATE)])
+def test_a_year_is_a_date_a_reader_can_place(date, fit):
+    from qa.entities import Entity
+    from qa.question import DATE, AnswerType
+
+    text = f"The guild was founded {date}."
+    start = text.index(date.split(" ", 1)[1] if date.startswith(("in", "on")) else date)
+    candidate = Candidate(BRIDGE, 0, len(text), text, entities=(Entity(start, len(text) - 1, "DATE"),))
+    assert _weight(candidate.entities[0], AnswerType("date", DATE), candidate) == pytest.approx(fit)
 
 
 def test_the_story_s_first_sentence_is_read_even_when_not_retrieved(reader):
