@@ -39,6 +39,9 @@ _CAPITALISED_RUN = re.compile(r"[A-Z][a-z]\w*(?:\s+(?:(?:of|and|for|&)\s+)?[A-Z]
 _LIST_JOIN = re.compile(r"\s*(?:,\s*(?:and\s+)?|and\s+|&\s+)")
 _HONORIFIC = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr|Sir|Lord|Lady|Dame)\b\.?")
 _PHRASE_BREAK = re.compile(r"[,;:()\"“”]")
+# What an amount is compared with, or a ratio's other side ("one in 10"), is not the amount asked for.
+_BASELINE = re.compile(r"\b(?:compared (?:with|to)|versus|down from|up from|(?:\d+|one) in)\s+(?:an? |the )?$", re.I)
+_RATIO = re.compile(r"\s+in\s+(?:\d{1,3}|two|three|four|five|six|seven|eight|nine|ten)\b", re.I)
 _YEAR = re.compile(r"\b\d{3,4}s?\b")  # "1337", "the 1990s": a date a reader can place
 _DIMENSIONS_JOIN = re.compile(r"\s*(?:by|x|×)\s*")
 _SPECIFIC = re.compile(
@@ -276,7 +279,8 @@ class ExtractiveReader:
             first, last = _word_span(words, entity)
             distance = min((min(abs(a - first), abs(a - last)) for a in anchors), default=0)
             beside = entity in best.near_head  # "a weight limit of 18 tonnes"
-            scored.append((weight - 0.02 * distance + 0.1 * specific + 0.2 * beside, entity))
+            baseline = bool(_BASELINE.search(best.text, 0, entity.start) or _RATIO.match(best.text, entity.end))
+            scored.append((weight - 0.02 * distance + 0.1 * specific + 0.2 * beside - 0.2 * baseline, entity))
         return _fullest(best, max(scored, key=lambda pair: pair[0])[1]) if scored else None
 
 

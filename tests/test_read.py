@@ -171,6 +171,20 @@ GUILD = _passage("guild", "Guild accounts", [
 ])
 
 
+LENDING = _passage("lending", "Lending figures", [
+    "Gross lending stood at £17.9bn, compared with £21.8bn in January last year.",
+    "One in 10 adults - equivalent to 22 million people - now owns a music player.",
+])
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("What was the value of gross lending in January?", "£17.9bn"),  # not what it is compared with
+    ("How many adults own a music player?", "22 million"),  # not the ratio's "10"
+])
+def test_an_amount_compared_with_or_a_ratio_is_not_the_answer(reader, question, expected):
+    assert _ask(reader, question, (LENDING,)).text == expected
+
+
 def test_the_noun_asked_about_opening_a_person_s_name_is_a_title(reader):
     assert _ask(reader, "Which lawyer represents Abel Marsh and Hugo Penn?", (GUILD,)).text == "Ana Whitcombe"
 
