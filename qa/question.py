@@ -21,6 +21,7 @@ def _names(labels: dict[str, float]) -> dict[str, float]:
 PERSON = _names({"PERSON": 1.0, "ORG": 0.6})
 ORG = _names({"ORG": 1.0})
 PLACE = _names({"GPE": 1.0, "LOC": 1.0, "FAC": 0.9})
+INSTITUTION = _names({"ORG": 1.0, "FAC": 1.0, "GPE": 0.8, "LOC": 0.8})
 DATE = {"DATE": 1.0, "TIME": 0.8}
 MONEY = {"MONEY": 1.0, "CARDINAL": 0.4, "PERCENT": 0.3, "QUANTITY": 0.3}
 PERCENT = {"PERCENT": 1.0, "MONEY": 0.5, "CARDINAL": 0.4, "QUANTITY": 0.3}
@@ -52,6 +53,8 @@ _WH = r"(?:what|which)"
 # "whose" or "where" later in the sentence does not decide the type.
 _RULES: list[tuple[str, str, dict[str, float]]] = [
     ("organisation", rf"{_WH}\s+(?:\w+\s+)?(?:{_ORG_NOUNS})\b", ORG),
+    # "Where was she studying?": a school or employer as much as a town
+    ("place", r"where\b(?=.*\b(?:stud(?:y|ies|ied|ying)|educated|enrolled|train(?:s|ed|ing)?|work(?:s|ed|ing)?|employed)\b)", INSTITUTION),
     ("place", rf"{_WH}\s+(?:\w+\s+)?(?:{_PLACE_NOUNS})\b|where\b|in what (?:part|location)\b", PLACE),
     ("date", rf"{_WH}\s+(?:year|date|day|month|decade|season|week|century)\b|when\b|how soon\b", DATE),
     ("number", r"how (?:long|tall|wide|big|large|heavy) (?:is|are|was|were)\b", COUNT),

@@ -39,6 +39,7 @@ _CAPITALISED_RUN = re.compile(r"[A-Z][a-z]\w*(?:\s+(?:(?:of|and|for|&)\s+)?[A-Z]
 _LIST_JOIN = re.compile(r"\s*(?:,\s*(?:and\s+)?|and\s+|&\s+)")
 _HONORIFIC = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr|Sir|Lord|Lady|Dame)\b\.?")
 _PHRASE_BREAK = re.compile(r"[,;:()\"“”]")
+_APPOSITION = re.compile(r",\s*|,\s+(?:the|a|an)\s+(?:[a-z-]+\s+){0,2}")  # "the airline, SpiceJet", "Metrovias, the private firm"
 # What an amount is compared with, or a ratio's other side ("one in 10"), is not the amount asked for.
 _BASELINE = re.compile(r"\b(?:compared (?:with|to)|versus|down from|up from|(?:\d+|one) in)\s+(?:an? |the )?$", re.I)
 _RATIO = re.compile(r"\s+in\s+(?:\d{1,3}|two|three|four|five|six|seven|eight|nine|ten)\b", re.I)
@@ -224,7 +225,7 @@ class ExtractiveReader:
             for h in at:
                 if first - BESIDE_WORDS <= h < first or last < h <= last + BESIDE_WORDS:
                     between = sentence[min(entity.end, words[h].end()) : max(entity.start, words[h].start())]
-                    if not _PHRASE_BREAK.search(between):
+                    if not _PHRASE_BREAK.search(between) or _APPOSITION.fullmatch(between):
                         near.add(entity)
                         if h == first - 1:
                             after.add(entity)

@@ -104,3 +104,10 @@ def test_what_is_the_name_of_asks_for_a_name():
         wanted = expected_answer(question, tagger.words(question))
         assert wanted is not None and wanted.name == "name" and wanted.head == head
     assert expected_answer("What impact did the strike have?", tagger.words("What impact did the strike have?")) is None
+
+
+def test_where_someone_studies_or_works_may_be_a_school_or_employer():
+    studying = expected_answer("Where was the actress studying before she quit?")
+    based = expected_answer("Where is the firm based?")
+    assert studying.name == based.name == "place"
+    assert studying.labels["ORG"] == 1.0 and based.labels["ORG"] < 0.5

@@ -185,6 +185,16 @@ def test_an_amount_compared_with_or_a_ratio_is_not_the_answer(reader, question, 
     assert _ask(reader, question, (LENDING,)).text == expected
 
 
+@pytest.mark.parametrize("sentence, name", [
+    ("The airline, SkyKestrel, will fly the route from March.", "SkyKestrel"),
+    ("Kestrel Air, the new airline owned by the council, will fly the route.", "Kestrel Air"),
+])
+def test_a_name_in_apposition_to_the_noun_asked_about_stands_beside_it(reader, sentence, name):
+    question = "Which airline will fly the route?"
+    ranking = reader.rank(question, reader.embedder.encode([question])[0], [_passage("air", "Routes", [sentence])])
+    assert [sentence[e.start : e.end] for e in ranking.candidates[0].near_head] == [name]
+
+
 def test_the_noun_asked_about_opening_a_person_s_name_is_a_title(reader):
     assert _ask(reader, "Which lawyer represents Abel Marsh and Hugo Penn?", (GUILD,)).text == "Ana Whitcombe"
 
