@@ -245,10 +245,18 @@ def _export_fp32(path: str, out: Path) -> None:
 def _quantize(fp32: Path, out: Path) -> None:
     import logging
 
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    # onnxruntime.quantization installs a root log handler when imported and logs "run
+    # pre-processing" advice: both are undone, so the application's logging stays its own.
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    logging.getLogger().setLevel(max(logging.getLogger().level, logging.ERROR))  # "run pre-processing" advice
-    quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8, per_channel=True)
+        root.setLevel(logging.ERROR)
+        quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8, per_channel=True)
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
 
 
 # --- ONNX Runtime encoder --------------------------------------------------------------------

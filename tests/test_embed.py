@@ -84,3 +84,27 @@ def test_onnx_int8_matches_torch_on_news(real_embedder, tmp_path, monkeypatch):
         assert fast.token_spans(text) == slow.token_spans(text)
     assert fast.count_tokens(texts) == slow.count_tokens(texts)
     assert fast.tokenizer.convert_ids_to_tokens([101])  # anything else: the transformers tokenizer
+
+
+def test_quantizing_leaves_the_application_s_logging_as_it_was(tmp_path):
+    pytest.importorskip("onnxruntime")
+    import logging
+
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    weights = numpy_helper.from_array(np.ones((4, 4), dtype=np.float32), "w")
+    graph = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["y"])], "tiny",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])], [weights])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), tmp_path / "fp32.onnx")
+    root = logging.getLogger()
+    before = (root.level, root.handlers[:])
+    root.setLevel(logging.WARNING)
+    try:
+        embed._quantize(tmp_path / "fp32.onnx", tmp_path / "int8.onnx")
+        assert (tmp_path / "int8.onnx").stat().st_size > 0
+        assert root.level == logging.WARNING and root.handlers == before[1]
+    finally:
+        root.setLevel(before[0])
