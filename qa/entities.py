@@ -17,6 +17,7 @@ _NUMBER = re.compile(  # not the digits of a word ("MP3", "G8")
     re.I,
 )
 _CURRENCY_BEFORE = "$£€¥"
+_WEB_ADDRESS = re.compile(r"\b(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|info|tv|co\.uk|org\.uk|gov\.uk|ac\.uk)\b", re.I)
 _UNIT_AFTER = re.compile(rf"^(?:[a-z%]+\b)?(?:\s(?:{_CURRENCY_WORDS})\b)?", re.I)  # "£5" + "m", "17.30" + "m", "70m" + " euros"
 _UNITS = (
     r"tonnes?|tons?|kg|kilo(?:gram)?s?|grams?|pounds|lb|stone|km|kilometres?|kilometers?|miles?|metres?|meters?|feet|foot|ft"
@@ -173,9 +174,10 @@ def _opens(token) -> bool:
 
 
 def _merge(text: str, entities: list[Entity]) -> tuple[Entity, ...]:
-    """spaCy's entities plus amounts it missed ('70m euros'), found by pattern."""
+    """spaCy's entities plus the amounts ('70m euros') and web addresses it missed, found by pattern."""
     taken = [(e.start, e.end) for e in entities]
-    extra = [e for e in _numbers_only(text) if not any(s < e.end and e.start < t for s, t in taken)]
+    sites = [Entity(m.start(), m.end(), "ORG") for m in _WEB_ADDRESS.finditer(text)]
+    extra = [e for e in sites + _numbers_only(text) if not any(s < e.end and e.start < t for s, t in taken)]
     return tuple(sorted(entities + extra, key=lambda e: e.start))
 
 

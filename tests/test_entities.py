@@ -92,3 +92,8 @@ def test_frequencies_are_not_dates(tagger):
 def test_digits_inside_a_word_are_no_count(tagger):
     tags = _tags(tagger, "A study found that MP3 players and PS2 consoles are popular.")
     assert "3" not in tags and "2" not in tags
+
+
+def test_a_web_address_is_a_name(tagger):
+    tags = _tags(tagger, "So the three friends launched a website called latinoradiohub.com last year.")
+    assert tags["latinoradiohub.com"] == "ORG"
