@@ -93,6 +93,7 @@ _HEADS: list[tuple[str, str, dict[str, float]]] = [
 _HEAD_TYPES = {noun: (name, labels) for name, nouns, labels in reversed(_HEADS) for noun in nouns.split("|")}
 _NOUN_RUN = {"ADJ", "NOUN", "PROPN", "NUM"}
 _NAMING = {"name", "title"}  # "the name of X": X says what is asked
+_BE = {"is", "was", "are", "were", "be", "been", "'s"}
 _ASKS_NAME = re.compile(r"what\s+(?:is|was|are|were)\s+the\s+(?:name|title)s?\s+of\b", re.I)
 
 
@@ -154,6 +155,8 @@ def _head(words: Sequence[Word], wh_start: int) -> str | None:
         i += 1
     elif wh in ("who", "whom") and i < len(words) and words[i].pos == "AUX" or wh in ("which", "what"):
         while i < len(words) and words[i].pos in ("AUX", "DET"):
+            if words[i].pos == "AUX" and words[i].text.lower() not in _BE:
+                return None  # "What did the minister say": the noun is who acts, not what is asked
             i += 1  # "What is the …", "Who was the …"
     else:
         return None

@@ -81,6 +81,14 @@ def test_what_with_an_unlisted_noun_stays_open(tagger):
     assert _typed(tagger, "What storage technology do phones use?") is None
 
 
+@pytest.mark.parametrize("question", [
+    "What did the minister say about the plan?", "What do analysts say is behind the success of the player?",
+    "What has the company promised to do?",
+])
+def test_the_subject_after_do_or_have_is_not_the_noun_asked_about(tagger, question):
+    assert _typed(tagger, question) is None
+
+
 def test_who_keeps_a_head_only_when_it_names_a_person(tagger):
     wanted = _typed(tagger, "Who is the newly described glass frog named in honour of?")
     assert wanted.name == "person" and wanted.head is None
