@@ -2,7 +2,7 @@
 
     python bench/bench_engine.py [--index DIR]
 
-1. Quality on the BBC question sets of bench/ (tuning, held out, two fresh sets), hybrid engine beside two baselines built here:
+1. Quality on the BBC question sets of bench/ (tuning, held out, fresh sets), hybrid engine beside two baselines built here:
    BM25 alone and dense alone (same model), each answering with the best sentence of its top
    passage by its own similarity; plus the engine's reader over each single retriever.
 2. `ask` latency after warm-up: p50/p95 of retrieval and reading.
@@ -32,6 +32,8 @@ QUESTION_SETS = {
     "held-out": ROOT / "bench" / "bbc_heldout.jsonl",
     "fresh": ROOT / "bench" / "bbc_fresh.jsonl",
     "fresh-2": ROOT / "bench" / "bbc_fresh2.jsonl",
+    "fresh-3": ROOT / "bench" / "bbc_fresh3.jsonl",
+    "fresh-4": ROOT / "bench" / "bbc_fresh4.jsonl",
 }
 
 

@@ -149,7 +149,7 @@ def _with_unlabelled(doc, entities: list[Entity]) -> list[Entity]:
     runs, run = [], []
     for token in doc:
         following = doc[token.i + 1] if token.i + 1 < len(doc) else None
-        hyphen = token.text == "-" and not token.whitespace_ and not token.nbor(-1).whitespace_  # "OMAP-Vox"
+        hyphen = token.text == "-" and not token.whitespace_ and run and not run[-1].whitespace_  # "OMAP-Vox"
         joins = run and (token.text in _NAME_JOINS or hyphen) and following is not None and following.text[:1].isupper()
         if free[token.i] and (token.text[:1].isupper() or (run and token.text[:1].isdigit()) or joins):
             run.append(token)  # "Duchy of Lancaster", "Halo 2", "OMAP-Vox"
@@ -163,7 +163,7 @@ def _with_unlabelled(doc, entities: list[Entity]) -> list[Entity]:
             run = run[1:]  # "But Real …", "The Apple Powerbook" opening a sentence
         while run and run[-1].text in _NAME_JOINS:
             run = run[:-1]
-        if run and not (len(run) == 1 and _opens(run[0])):
+        if run and not (len(run) == 1 and _opens(run[0])) and not all(t.is_stop for t in run):
             names.append(Entity(run[0].idx, run[-1].idx + len(run[-1].text), NAME))
     return sorted(entities + names, key=lambda e: e.start)
 

@@ -97,3 +97,8 @@ def test_digits_inside_a_word_are_no_count(tagger):
 def test_a_web_address_is_a_name(tagger):
     tags = _tags(tagger, "Fans can now listen on hiphopnow.net every night.")
     assert tags["hiphopnow.net"] == "ORG"
+
+
+@pytest.mark.parametrize("text", ["-", "- Dash first", '"', "Of And", "A-"])
+def test_fragments_tag_without_error(tagger, text):
+    assert all(0 <= e.start < e.end <= len(text) for e in tagger.tag([text])[0])
