@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from qa.entities import EntityTagger
 
@@ -102,3 +104,16 @@ def test_a_web_address_is_a_name(tagger):
 @pytest.mark.parametrize("text", ["-", "- Dash first", '"', "Of And", "A-"])
 def test_fragments_tag_without_error(tagger, text):
     assert all(0 <= e.start < e.end <= len(text) for e in tagger.tag([text])[0])
+
+
+# Words, capitals, digits, quotes, hyphens and joining words, the material the name repairs read.
+_PIECES = st.sampled_from(["The", "of", "and", "-", '"', "'", ",", ".", "MP3", "£5m", "1337", "annual", "Duchy", "OMAP", "Vox",
+                           "Lawyer", "x.com", "said", "Mr", "in", "10", "One", "\n", " "])
+
+
+@settings(max_examples=80, deadline=5000, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(_PIECES, max_size=25).map(lambda pieces: " ".join(pieces)) | st.text(max_size=80))
+def test_any_text_gets_entities_with_exact_offsets(tagger, text):
+    entities = tagger.tag([text])[0]
+    assert all(0 <= e.start < e.end <= len(text) for e in entities)
+    assert [e.start for e in entities] == sorted(e.start for e in entities)
