@@ -245,8 +245,9 @@ def _export_fp32(path: str, out: Path) -> None:
 def _quantize(fp32: Path, out: Path) -> None:
     import logging
 
-    # onnxruntime.quantization installs a root log handler when imported and logs "run
-    # pre-processing" advice: both are undone, so the application's logging stays its own.
+    # The quantizer logs "run pre-processing" advice through the root logger, which installs a
+    # handler when there is none: level and handlers are put back, so the application's logging
+    # stays its own.
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     try:

@@ -17,7 +17,7 @@ _NUMBER = re.compile(  # not the digits of a word ("MP3", "G8")
     re.I,
 )
 _CURRENCY_BEFORE = "$£€¥"
-_WEB_ADDRESS = re.compile(r"\b(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|info|tv|co\.uk|org\.uk|gov\.uk|ac\.uk)\b", re.I)
+_WEB_ADDRESS = re.compile(r"(?<![\w.-])(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:co\.uk|org\.uk|gov\.uk|ac\.uk|com|org|net|info|tv)\b", re.I)
 _UNIT_AFTER = re.compile(rf"^(?:[a-z%]+\b)?(?:\s(?:{_CURRENCY_WORDS})\b)?", re.I)  # "£5" + "m", "17.30" + "m", "70m" + " euros"
 _UNITS = (
     r"tonnes?|tons?|kg|kilo(?:gram)?s?|grams?|pounds|lb|stone|km|kilometres?|kilometers?|miles?|metres?|meters?|feet|foot|ft"
@@ -169,16 +169,18 @@ def _with_unlabelled(doc, entities: list[Entity]) -> list[Entity]:
 
 
 def _opens(token) -> bool:
-    """Whether a token opens a sentence or a quote, where any word is capitalised."""
-    return token.i == 0 or (token.nbor(-1).is_punct and token.nbor(-1).text != ",")
+    """Whether a token opens a sentence, a line or a quote, where any word is capitalised."""
+    before = token.nbor(-1) if token.i else None
+    return before is None or before.is_space or (before.is_punct and before.text != ",")
 
 
 def _merge(text: str, entities: list[Entity]) -> tuple[Entity, ...]:
     """spaCy's entities plus the amounts ('70m euros') and web addresses it missed, found by pattern."""
-    taken = [(e.start, e.end) for e in entities]
-    sites = [Entity(m.start(), m.end(), "ORG") for m in _WEB_ADDRESS.finditer(text)]
-    extra = [e for e in sites + _numbers_only(text) if not any(s < e.end and e.start < t for s, t in taken)]
-    return tuple(sorted(entities + extra, key=lambda e: e.start))
+    kept = list(entities)
+    for extra in [Entity(m.start(), m.end(), "ORG") for m in _WEB_ADDRESS.finditer(text)] + _numbers_only(text):
+        if not any(e.start < extra.end and extra.start < e.end for e in kept):
+            kept.append(extra)
+    return tuple(sorted(kept, key=lambda e: e.start))
 
 
 def _numbers_only(text: str) -> list[Entity]:

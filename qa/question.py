@@ -54,7 +54,7 @@ _WH = r"(?:what|which)"
 _RULES: list[tuple[str, str, dict[str, float]]] = [
     ("organisation", rf"{_WH}\s+(?:\w+\s+)?(?:{_ORG_NOUNS})\b", ORG),
     # "Where was she studying?": a school or employer as much as a town
-    ("place", r"where\b(?=.*\b(?:stud(?:y|ies|ied|ying)|educated|enrolled|train(?:s|ed|ing)?|work(?:s|ed|ing)?|employed)\b)", INSTITUTION),
+    ("place", r"where\b(?=.*\b(?:stud(?:y|ies|ied|ying)|educated|enrolled|trained|work|worked|working|employed)\b)", INSTITUTION),
     ("place", rf"{_WH}\s+(?:\w+\s+)?(?:{_PLACE_NOUNS})\b|where\b|in what (?:part|location)\b", PLACE),
     ("date", rf"{_WH}\s+(?:year|date|day|month|decade|season|week|century)\b|when\b|how soon\b", DATE),
     ("number", r"how (?:long|tall|wide|big|large|heavy) (?:is|are|was|were)\b", COUNT),
@@ -93,8 +93,8 @@ _HEADS: list[tuple[str, str, dict[str, float]]] = [
 _HEAD_TYPES = {noun: (name, labels) for name, nouns, labels in reversed(_HEADS) for noun in nouns.split("|")}
 _NOUN_RUN = {"ADJ", "NOUN", "PROPN", "NUM"}
 _NAMING = {"name", "title"}  # "the name of X": X says what is asked
-_BE = {"is", "was", "are", "were", "be", "been", "'s"}
-_ASKS_NAME = re.compile(r"what\s+(?:is|was|are|were)\s+the\s+(?:name|title)s?\s+of\b", re.I)
+_DO_HAVE = {"do", "does", "did", "has", "have", "had"}
+_ASKS_NAME = re.compile(r"what(?:'s|\s+(?:is|was|are|were))\s+the\s+(?:name|title)s?\s+of\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,7 @@ def _head(words: Sequence[Word], wh_start: int) -> str | None:
         i += 1
     elif wh in ("who", "whom") and i < len(words) and words[i].pos == "AUX" or wh in ("which", "what"):
         while i < len(words) and words[i].pos in ("AUX", "DET"):
-            if words[i].pos == "AUX" and words[i].text.lower() not in _BE:
+            if words[i].text.lower() in _DO_HAVE:
                 return None  # "What did the minister say": the noun is who acts, not what is asked
             i += 1  # "What is the …", "Who was the …"
     else:

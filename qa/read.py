@@ -42,8 +42,9 @@ _PHRASE_BREAK = re.compile(r"[,;:()\"“”]")
 _APPOSITION = re.compile(r",\s*|,\s+(?:the|a|an)\s+(?:[a-z-]+\s+){0,2}")  # "the airline, SpiceJet", "Metrovias, the private firm"
 # What an amount is compared with, or a ratio's other side ("one in 10"), is not the amount asked for.
 _BASELINE = re.compile(r"\b(?:compared (?:with|to)|versus|down from|up from|(?:\d+|one) in)\s+(?:an? |the )?$", re.I)
-_RATIO = re.compile(r"\s+in\s+(?:\d{1,3}|two|three|four|five|six|seven|eight|nine|ten)\b", re.I)
-_YEAR = re.compile(r"\b\d{3,4}s?\b")  # "1337", "the 1990s": a date a reader can place
+_COUNT_WORD = r"\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten"
+_RATIO = re.compile(rf"\s+in\s+(?:{_COUNT_WORD})\b(?!\s+(?:years?|months?|weeks?|days?|hours?|minutes?|games?|matches?))", re.I)
+_YEAR = re.compile(r"(?:(?:in|the|early|late|mid-?)\s+)*\d{3,4}s?", re.I)  # a date that is a year: "1337", "in the 1990s"
 _DIMENSIONS_JOIN = re.compile(r"\s*(?:by|x|×)\s*")
 _SPECIFIC = re.compile(
     r"\b(?:1[6-9]\d\d|20\d\d|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)|[$£€¥]\d|\d(?:[.,]\d+)?\s?(?:%|m|bn|k)\b"
@@ -217,7 +218,7 @@ class ExtractiveReader:
         if not head or not entities:
             return frozenset(), frozenset()
         words, stems = self._words(sentence)
-        target = self.index.stem([head.split("-")[-1]])[0]
+        target = self._head_stem(head)
         at = [i for i, stem in enumerate(stems) if stem == target]
         near, after = set(), set()
         for entity in entities:
@@ -237,7 +238,7 @@ class ExtractiveReader:
         of the name ("Operation Buccaneer")."""
         if not head:
             return entities
-        target = self.index.stem([head.split("-")[-1]])[0]
+        target = self._head_stem(head)
         out = []
         for entity in entities:
             first = re.match(r"(\w+)\s+", sentence[entity.start : entity.end])
@@ -245,6 +246,9 @@ class ExtractiveReader:
                 entity = Entity(entity.start + first.end(), entity.end, entity.label)
             out.append(entity)
         return tuple(out)
+
+    def _head_stem(self, head: str) -> str:
+        return self.index.stem([head.split("-")[-1]])[0]  # "think-tank" → "tank"
 
     def _words(self, text: str) -> tuple[list[re.Match], list[str]]:
         words = list(re.finditer(r"\w+", text))
@@ -276,11 +280,13 @@ class ExtractiveReader:
             weight = _weight(entity, ranking.wanted, best)
             if weight < PHRASE_MIN_WEIGHT or not self._could_answer(best.text, entity, ranking):
                 continue
-            specific = bool(_SPECIFIC.search(best.text[entity.start : entity.end]))  # "1 February 1995" over "10 years ago"
+            phrase = best.text[entity.start : entity.end]
+            specific = bool(_SPECIFIC.search(phrase))  # "1 February 1995" over "10 years ago"
             first, last = _word_span(words, entity)
             distance = min((min(abs(a - first), abs(a - last)) for a in anchors), default=0)
             beside = entity in best.near_head  # "a weight limit of 18 tonnes"
-            baseline = bool(_BASELINE.search(best.text, 0, entity.start) or _RATIO.match(best.text, entity.end))
+            ratio = re.fullmatch(_COUNT_WORD, phrase, re.I) and _RATIO.match(best.text, entity.end)  # "One in 10"
+            baseline = bool(_BASELINE.search(best.text, 0, entity.start) or ratio)
             scored.append((weight - 0.02 * distance + 0.1 * specific + 0.2 * beside - 0.2 * baseline, entity))
         return _fullest(best, max(scored, key=lambda pair: pair[0])[1]) if scored else None
 
@@ -300,7 +306,7 @@ def _weight(entity: Entity, wanted: AnswerType, candidate: Candidate) -> float:
     relative date ("a week ago", "Wednesday") less than one a reader can place ("28 January")."""
     weight = wanted.labels.get(entity.label, 0.0)
     text = candidate.text[entity.start : entity.end]
-    if wanted.name == "date" and entity.label == "DATE" and not (_SPECIFIC.search(text) or _YEAR.search(text)):
+    if wanted.name == "date" and entity.label == "DATE" and not (_SPECIFIC.search(text) or _YEAR.fullmatch(text)):
         weight *= RELATIVE_DATE
     if weight and entity.label in PROPER_NAMES and entity in candidate.after_head:
         return 1.0  # "think-tank Demos": the noun says what the name is

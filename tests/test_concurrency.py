@@ -173,9 +173,9 @@ def test_questions_during_an_ingest_see_a_consistent_index(model, tmp_path):
     warm = threading.Barrier(len(asked) + 1, timeout=120)
 
     def ask_repeatedly(name: str, reload: bool) -> None:
-        assistant = Assistant(directory, Config(model=str(model)), embedder=embedder)
         rng = random.Random(name)
         try:
+            assistant = Assistant(directory, Config(model=str(model)), embedder=embedder)
             assistant.ask(questions[0])  # models loaded before the writer starts, so the asking overlaps it
             warm.wait()
             while not done.is_set():
@@ -185,11 +185,15 @@ def test_questions_during_an_ingest_see_a_consistent_index(model, tmp_path):
                 asked[name] += 1
         except BaseException as error:  # noqa: BLE001 - reported below
             errors.append(error)
+            warm.abort()  # the main thread stops waiting and reports it
 
     readers = [threading.Thread(target=ask_repeatedly, args=(n, n == "reloading")) for n in asked]
     for reader in readers:
         reader.start()
-    warm.wait()
+    try:
+        warm.wait()
+    except threading.BrokenBarrierError:
+        pytest.fail(f"a reader failed before the ingest: {errors}")
     writer = start_qa("ingest", "--index", directory, "--model", model, more)
     code, out, err = finish(writer)
     done.set()

@@ -204,7 +204,9 @@ def test_the_noun_asked_about_opening_another_name_is_part_of_it(reader):
     assert _ask(reader, "What was the name of the customs operation that raided the piracy network?", (raids,)).text == "Operation Buccaneer"
 
 
-@pytest.mark.parametrize("date, fit", [("in 1337", 1.0), ("in the 1990s", 1.0), ("on 4 March", 1.0), ("last year", RELATIVE_DATE)])
+@pytest.mark.parametrize("date, fit", [
+    ("in 1337", 1.0), ("in the 1990s", 1.0), ("on 4 March", 1.0), ("last year", RELATIVE_DATE), ("over the past 100 years", RELATIVE_DATE),
+])
 def test_a_year_is_a_date_a_reader_can_place(date, fit):
     from qa.entities import Entity
     from qa.question import DATE, AnswerType
