@@ -165,7 +165,7 @@ def test_the_answer_phrase(reader, question, expected):
     assert _ask(reader, question, (AIRLINE,)).text == expected
 
 
-GUILD = _passage("guild", "Guild accounts", [
+DETAINEES = _passage("detainees", "Detainees to return", [
     "Abel Marsh, Hugo Penn and Dara Quist have been held by the council for two years.",
     "Lawyer Ana Whitcombe, who represents Mr Marsh and Mr Penn, said the ruling came too late.",
 ])
@@ -196,7 +196,7 @@ def test_a_name_in_apposition_to_the_noun_asked_about_stands_beside_it(reader, s
 
 
 def test_the_noun_asked_about_opening_a_person_s_name_is_a_title(reader):
-    assert _ask(reader, "Which lawyer represents Abel Marsh and Hugo Penn?", (GUILD,)).text == "Ana Whitcombe"
+    assert _ask(reader, "Which lawyer represents Abel Marsh and Hugo Penn?", (DETAINEES,)).text == "Ana Whitcombe"
 
 
 def test_the_noun_asked_about_opening_another_name_is_part_of_it(reader):
