@@ -11,6 +11,7 @@ from pathlib import Path
 from qa.config import Config, default_index_dir
 from qa.conversation import Turn, resolve
 from qa.embed import Embedder
+from qa.entities import EntityTagger
 from qa.index import ArticleIndex
 from qa.ingest import IngestReport, Ingestor
 from qa.question import asks_for_latest
@@ -28,6 +29,7 @@ class Assistant:
         self._embedder = embedder
         self._index: ArticleIndex | None = None
         self._reader = None
+        self._tagger = EntityTagger()  # kept across reloads: its model and cache do not depend on the index
         self._lock = threading.Lock()
 
     # --- components, opened lazily ------------------------------------------------------
@@ -61,7 +63,7 @@ class Assistant:
 
                         self._reader = SpanReader(self.config)
                     else:
-                        self._reader = ExtractiveReader(embedder, index, self.config)
+                        self._reader = ExtractiveReader(embedder, index, self.config, self._tagger)
         return self._reader
 
     def reload(self) -> None:

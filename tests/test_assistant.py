@@ -106,6 +106,15 @@ def test_latest_question_prefers_the_newer_of_two_equal_reports(tmp_path, fake_e
     assert latest.citations[0].article_id == "new"
 
 
+def test_reload_opens_the_index_again_but_keeps_the_loaded_tagger(sample_index, real_embedder):
+    assistant = Assistant(sample_index, Config(), real_embedder)
+    before = assistant.reader
+    assistant.reload()
+    after = assistant.reader
+    assert after is not before and after.index is not before.index  # the new generation is read
+    assert after.tagger is before.tagger  # spaCy is not loaded again
+
+
 def test_questions_are_checked(samples_assistant):
     with pytest.raises(ValueError, match="empty"):
         samples_assistant.ask("   ")
