@@ -16,6 +16,7 @@ _NUMBER = re.compile(  # not the digits of a word ("MP3", "G8")
     rf"(?:\s(?:{_CURRENCY_WORDS})\b)?",
     re.I,
 )
+_SCORE = re.compile(r"(?<![\w.,-])\d{1,3}-\d{1,3}(?![\w.,-])")  # "beaten 19-13", "won 3-0"
 _CURRENCY_BEFORE = "$£€¥"
 _WEB_ADDRESS = re.compile(r"(?<![\w.-])(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:co\.uk|org\.uk|gov\.uk|ac\.uk|com|org|net|info|tv)\b", re.I)
 _UNIT_AFTER = re.compile(rf"^(?:[a-z%]+\b)?(?:\s(?:{_CURRENCY_WORDS})\b)?", re.I)  # "£5" + "m", "17.30" + "m", "70m" + " euros"
@@ -175,12 +176,19 @@ def _opens(token) -> bool:
 
 
 def _merge(text: str, entities: list[Entity]) -> tuple[Entity, ...]:
-    """spaCy's entities plus the amounts ('70m euros') and web addresses it missed, found by pattern."""
-    kept = list(entities)
+    """spaCy's entities plus the amounts ('70m euros') and web addresses it missed, found by
+    pattern; a score ('19-13'), which spaCy splits into two counts, is one."""
+    scores = [Entity(m.start(), m.end(), "CARDINAL") for m in _SCORE.finditer(text)]
+    scores = [s for s in scores if all(s.start <= e.start and e.end <= s.end for e in entities if _overlap(s, e))]
+    kept = scores + [e for e in entities if not any(_overlap(s, e) for s in scores)]
     for extra in [Entity(m.start(), m.end(), "ORG") for m in _WEB_ADDRESS.finditer(text)] + _numbers_only(text):
-        if not any(e.start < extra.end and extra.start < e.end for e in kept):
+        if not any(_overlap(e, extra) for e in kept):
             kept.append(extra)
     return tuple(sorted(kept, key=lambda e: e.start))
+
+
+def _overlap(a: Entity, b: Entity) -> bool:
+    return a.start < b.end and b.start < a.end
 
 
 def _numbers_only(text: str) -> list[Entity]:

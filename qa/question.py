@@ -27,6 +27,7 @@ MONEY = {"MONEY": 1.0, "CARDINAL": 0.4, "PERCENT": 0.3, "QUANTITY": 0.3}
 PERCENT = {"PERCENT": 1.0, "MONEY": 0.5, "CARDINAL": 0.4, "QUANTITY": 0.3}
 COUNT = {"CARDINAL": 1.0, "QUANTITY": 0.9, "MONEY": 0.5, "PERCENT": 0.5, "DATE": 0.2}
 DURATION = {"DATE": 1.0, "TIME": 1.0, "QUANTITY": 0.6, "CARDINAL": 0.4}
+LENGTH = {"QUANTITY": 1.0, "DATE": 1.0, "TIME": 0.8, "CARDINAL": 0.6}  # "How long is …": metres, or weeks
 WORK = _names({"WORK_OF_ART": 1.0, "PRODUCT": 0.6})
 NATIONALITY = {"NORP": 1.0, "GPE": 0.6}
 
@@ -45,7 +46,11 @@ _PERSON_NOUNS = (
     r"|musician|artist|politician|mp|candidate|chancellor|governor|mayor|senator|king|queen|prince|princess|doctor"
     r"|scientist|researcher|expert|critic|journalist|reporter|commentator|rapper|comedian|athlete|sprinter|driver|boxer"
     r"|golfer|referee|businessman|entrepreneur|investor|owner|adviser|advisor|consultant|engineer|architect|gamer|deputy"
-    r"|aide|campaigner|activist|councillor|worker"
+    r"|aide|campaigner|activist|councillor|worker|guitarist|drummer|bassist|vocalist|frontman|pianist|dancer|photographer"
+    r"|poet|novelist|playwright|film-maker|filmmaker|chef|cyclist|swimmer|runner|jockey|batsman|bowler|scrum-half|fly-half"
+    r"|full-back|flanker|hooker|mep|msp|peer|bishop|priest|teacher|student|nurse|surgeon|soldier|detective|inspector"
+    r"|prosecutor|barrister|attorney|defendant|suspect|victim|witness|hacker|teenager|son|daughter|father|mother|brother"
+    r"|sister|wife|husband|successor|predecessor|veteran|newcomer|substitute|skipper|all-rounder|spinner|seamer|fullback"
 )
 _WH = r"(?:what|which)"
 
@@ -57,7 +62,8 @@ _RULES: list[tuple[str, str, dict[str, float]]] = [
     ("place", r"where\b(?=.*\b(?:stud(?:y|ies|ied|ying)|educated|enrolled|trained|work|worked|working|employed)\b)", INSTITUTION),
     ("place", rf"{_WH}\s+(?:\w+\s+)?(?:{_PLACE_NOUNS})\b|where\b|in what (?:part|location)\b", PLACE),
     ("date", rf"{_WH}\s+(?:year|date|day|month|decade|season|week|century)\b|when\b|how soon\b", DATE),
-    ("number", r"how (?:long|tall|wide|big|large|heavy) (?:is|are|was|were)\b", COUNT),
+    ("length", r"how long (?:is|are|was|were)\b", LENGTH),  # "How long is the tunnel?", "How long was he out?"
+    ("number", r"how (?:tall|wide|big|large|heavy) (?:is|are|was|were)\b", COUNT),
     ("duration", r"how long\b|how old\b|what age\b|for how many (?:years|months|weeks|days)\b", DURATION),
     ("percentage", r"(?:what|which)\s+(?:percentage|percent|proportion|share|rate)\b|by how much\b|how much\b.*%", PERCENT),
     # "How much did the film take?": no noun after "how much", so an amount of money
@@ -82,7 +88,7 @@ _HEADS: list[tuple[str, str, dict[str, float]]] = [
     ("venue", "ground|venue|stadium|hotel|arena|theatre|hospital|prison|camp|building|airport|station|church|museum|gallery", VENUE),
     ("place", _PLACE_NOUNS, PLACE),
     ("date", "year|date|day|month|decade|season|week|century", DATE),
-    ("percentage", "percentage|percent|proportion|share|rate", PERCENT),
+    ("percentage", "percentage|percent|proportion|share|rate|stake|holding", PERCENT),
     ("amount", "price|sum|fee|amount|fine|salary|bill|value|cost|budget|wage|pay|bonus|fortune|compensation|damages|profit|revenue|loss|debt|deficit|surplus|turnover", MONEY),
     ("number", "number|total|size|score|margin|attendance|population|majority|tally|crowd|age", COUNT),
     ("rank", "ranking|rank|position", RANK),
@@ -93,6 +99,7 @@ _HEADS: list[tuple[str, str, dict[str, float]]] = [
 _HEAD_TYPES = {noun: (name, labels) for name, nouns, labels in reversed(_HEADS) for noun in nouns.split("|")}
 _NOUN_RUN = {"ADJ", "NOUN", "PROPN", "NUM"}
 _NAMING = {"name", "title"}  # "the name of X": X says what is asked
+_MEASURING = {"size", "kind", "type", "sort"}  # "the size of X": X says what is asked when it is of a listed kind
 _DO_HAVE = {"do", "does", "did", "has", "have", "had"}
 _ASKS_NAME = re.compile(r"what(?:'s|\s+(?:is|was|are|were))\s+the\s+(?:name|title)s?\s+of\b", re.I)
 
@@ -136,6 +143,8 @@ def _by_head(wh: str, head: str | None) -> AnswerType | None:
 
 def _kind(head: str | None) -> tuple[str | None, dict]:
     """The answer type a noun names ("lawyer" → person), if it is one of the listed nouns."""
+    if head and head.startswith("number-"):
+        return "person", PERSON
     for noun in (head, head.split("-")[-1], singular(head)) if head else ():
         if noun in _HEAD_TYPES:
             return _HEAD_TYPES[noun]
@@ -161,9 +170,11 @@ def _head(words: Sequence[Word], wh_start: int) -> str | None:
     else:
         return None
     head, i = _noun_run(words, i, after_wh=i == at + 1)
-    if head in _NAMING and i < len(words) and words[i].text.lower() == "of":
+    if head in _NAMING | _MEASURING and i < len(words) and words[i].text.lower() == "of":
         i += 1 + (i + 1 < len(words) and words[i + 1].pos in ("DET", "PRON"))  # "of the", "of her"
-        head = _noun_run(words, i)[0] or head
+        inner = _noun_run(words, i)[0]
+        if head in _NAMING or _kind(inner)[0]:  # "What size of stake …" asks for a share
+            head = inner or head
     return head
 
 
@@ -178,6 +189,8 @@ def _noun_run(words: Sequence[Word], i: int, after_wh: bool = False) -> tuple[st
         if word.pos == "NOUN" or mistagged:
             joined = i > 1 and words[i - 1].text == "-" and words[i - 1].start == words[i - 2].end
             head = f"{words[i - 2].text}-{word.text}".lower() if joined else word.text.lower()
+        elif word.pos == "NUM" and head == "number" and words[i - 1].text.lower() == "number":
+            head = f"number-{word.text.lower()}"  # "Argentina's number eight": a player's position
         elif not (word.pos in _NOUN_RUN or word.text in ("-", "'s", "'")):
             break
         i += 1

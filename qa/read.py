@@ -25,10 +25,12 @@ from qa.schema import Answer, Passage
 _QUESTION_WORDS = {"who", "whom", "whose", "what", "when", "where", "which", "why", "how", "much", "mani", "many", "did", "does", "do"}
 WEIGHTS = {"terms": 0.45, "context": 0.0, "dense": 0.35, "rank": 0.05, "beside": 0.2}  # tuned: bench/tune_reader.py
 BESIDE_WORDS = 3  # an answer this close to the noun the question asks about ("lawyer Louise Christian")
+APPOSITION_WORDS = 5  # … or this close, set off by commas ("Mick Jones, the former Clash guitarist")
 BESIDE_BONUS = 0.3
 TOPIC_DISCOUNT = 0.3  # weight of question terms already in the story's headline or lead
 SHORTLIST = 8  # sentences that get embedded and tagged
 RELATIVE_DATE = 0.8  # fit of a date without a month or year, for "when" questions
+POINT_IN_TIME = 0.6  # fit of a date that is no span of time, for "how long" questions
 PHRASE_MIN_WEIGHT = 0.6  # an entity must fit the asked type at least this well to be the answer
 LEAD_CHARS = 400
 # Confidence that the best sentence answers: logistic over (evidence score, passage similarity),
@@ -39,12 +41,15 @@ _CAPITALISED_RUN = re.compile(r"[A-Z][a-z]\w*(?:\s+(?:(?:of|and|for|&)\s+)?[A-Z]
 _LIST_JOIN = re.compile(r"\s*(?:,\s*(?:and\s+)?|and\s+|&\s+)")
 _HONORIFIC = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr|Sir|Lord|Lady|Dame)\b\.?")
 _PHRASE_BREAK = re.compile(r"[,;:()\"“”]")
-_APPOSITION = re.compile(r",\s*|,\s+(?:the|a|an)\s+(?:[a-z-]+\s+){0,2}")  # "the airline, SpiceJet", "Metrovias, the private firm"
+# "the airline, SpiceJet", "Metrovias, the private firm", "Mick Jones, the former Clash guitarist"
+_APPOSITION = re.compile(r",\s*|,\s+(?:the|a|an)\s+(?:[\w'’.-]+\s+){0,3}")
 # What an amount is compared with, or a ratio's other side ("one in 10"), is not the amount asked for.
 _BASELINE = re.compile(r"\b(?:compared (?:with|to)|versus|down from|up from|(?:\d+|one) in)\s+(?:an? |the )?$", re.I)
 _COUNT_WORD = r"\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten"
 _RATIO = re.compile(rf"\s+in\s+(?:{_COUNT_WORD})\b(?!\s+(?:years?|months?|weeks?|days?|hours?|minutes?|games?|matches?))", re.I)
 _YEAR = re.compile(r"(?:(?:in|the|early|late|mid-?)\s+)*\d{3,4}s?", re.I)  # a date that is a year: "1337", "in the 1990s"
+_TIME_SPAN = re.compile(r"\b(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|century|centuries|nights?|seasons?)\b", re.I)
+_CALLED = re.compile(r"\b(?:called|named|dubbed|nicknamed|codenamed|titled|entitled|known as)\s+[\"'“‘]?$", re.I)
 _DIMENSIONS_JOIN = re.compile(r"\s*(?:by|x|×)\s*")
 _SPECIFIC = re.compile(
     r"\b(?:1[6-9]\d\d|20\d\d|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)|[$£€¥]\d|\d(?:[.,]\d+)?\s?(?:%|m|bn|k)\b"
@@ -224,12 +229,14 @@ class ExtractiveReader:
         for entity in entities:
             first, last = _word_span(words, entity)
             for h in at:
-                if first - BESIDE_WORDS <= h < first or last < h <= last + BESIDE_WORDS:
-                    between = sentence[min(entity.end, words[h].end()) : max(entity.start, words[h].start())]
-                    if not _PHRASE_BREAK.search(between) or _APPOSITION.fullmatch(between):
-                        near.add(entity)
-                        if h == first - 1:
-                            after.add(entity)
+                gap = first - h if h < first else h - last  # words from the noun to the name, plus one
+                if gap < 1 or gap > APPOSITION_WORDS:
+                    continue
+                between = sentence[min(entity.end, words[h].end()) : max(entity.start, words[h].start())]
+                if gap <= BESIDE_WORDS and not _PHRASE_BREAK.search(between) or _APPOSITION.fullmatch(between):
+                    near.add(entity)
+                    if h == first - 1:
+                        after.add(entity)
         return frozenset(near), frozenset(after)
 
     def _without_head(self, sentence: str, entities: tuple[Entity, ...], head: str | None) -> tuple[Entity, ...]:
@@ -308,8 +315,10 @@ def _weight(entity: Entity, wanted: AnswerType, candidate: Candidate) -> float:
     text = candidate.text[entity.start : entity.end]
     if wanted.name == "date" and entity.label == "DATE" and not (_SPECIFIC.search(text) or _YEAR.fullmatch(text)):
         weight *= RELATIVE_DATE
-    if weight and entity.label in PROPER_NAMES and entity in candidate.after_head:
-        return 1.0  # "think-tank Demos": the noun says what the name is
+    if wanted.name in ("duration", "length") and entity.label == "DATE" and not _TIME_SPAN.search(text):
+        weight *= POINT_IN_TIME  # "How long …": "two to three weeks", not "Tuesday"
+    if weight and entity.label in PROPER_NAMES and (entity in candidate.after_head or _CALLED.search(candidate.text, 0, entity.start)):
+        return 1.0  # "think-tank Demos", "a tool called Picasa": the words say it is a name
     if weight and entity.label in PROPER_NAMES and entity in candidate.near_head:
         return min(1.0, weight + BESIDE_BONUS)
     return weight

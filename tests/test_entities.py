@@ -96,6 +96,12 @@ def test_digits_inside_a_word_are_no_count(tagger):
     assert "3" not in tags and "2" not in tags
 
 
+def test_a_score_is_one_count(tagger):
+    tags = _tags(tagger, "England were beaten 19-13 in Dublin, and Chelsea drew 1-1 in the 2004-05 season.")
+    assert tags["19-13"] == "CARDINAL" and tags["1-1"] == "CARDINAL"
+    assert "19" not in tags and "13" not in tags and "2004-05" not in tags  # a season is no score
+
+
 def test_a_web_address_is_a_name(tagger):
     tags = _tags(tagger, "Fans can now listen on hiphopnow.net every night.")
     assert tags["hiphopnow.net"] == "ORG"
@@ -114,7 +120,7 @@ def test_fragments_tag_without_error(tagger, text):
 
 # Words, capitals, digits, quotes, hyphens and joining words, the material the name repairs read.
 _PIECES = st.sampled_from(["The", "of", "and", "-", '"', "'", ",", ".", "MP3", "£5m", "1337", "annual", "Duchy", "OMAP", "Vox",
-                           "Lawyer", "x.com", "192.com", "said", "Mr", "in", "10", "One", "\n", " "])
+                           "Lawyer", "x.com", "192.com", "said", "Mr", "in", "10", "One", "19-13", "3-0-1", "\n", " "])
 
 
 @settings(max_examples=80, deadline=5000, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -13,7 +13,7 @@ from qa.question import asks_for_latest, expected_answer
         ("How much did the bridge cost?", "amount"),
         ("By what percentage did profits rise?", "percentage"),
         ("How many jobs will go?", "number"),
-        ("How long is the new frog species?", "number"),
+        ("How long is the new frog species?", "length"),
         ("How long did the repairs take?", "duration"),
         ("Where did the band first meet?", "place"),
         ("In which city is the new office?", "place"),
@@ -70,6 +70,10 @@ def _typed(tagger, question):
         ("How many goals had he scored?", "number", "goals"),
         ("What world ranking had she dropped to?", "rank", "ranking"),  # "ranking" tagged a verb
         ("How much ransom did the hackers demand?", "amount", "ransom"),
+        ("What size of stake did the bank buy?", "percentage", "stake"),  # "size of": the noun after it says what
+        ("What size of crowd watched the final?", "number", "crowd"),
+        ("Which Argentina number eight was sent off?", "person", "number-eight"),  # a player's position, not a count
+        ("How long was the striker expected to be out?", "length", None),  # a span of time, or a length
     ],
 )
 def test_the_noun_asked_about_decides_the_type(tagger, question, kind, head):

@@ -195,6 +195,27 @@ def test_a_name_in_apposition_to_the_noun_asked_about_stands_beside_it(reader, s
     assert [sentence[e.start : e.end] for e in ranking.candidates[0].near_head] == [name]
 
 
+def test_an_apposition_reaches_past_capitalised_words(reader):
+    sentence = "The band was introduced by Mick Jones, the former Clash guitarist, to a full house."
+    question = "Which guitarist introduced the band?"
+    ranking = reader.rank(question, reader.embedder.encode([question])[0], [_passage("gig", "Gig", [sentence])])
+    assert "Mick Jones" in [sentence[e.start : e.end] for e in ranking.candidates[0].near_head]
+    assert _ask(reader, question, (_passage("gig", "Gig", [sentence]),)).text == "Mick Jones"
+
+
+@pytest.mark.parametrize("sentence, name", [
+    ("Microsoft announced a partnership with TiVo, called TiVoToGo, at the show.", "TiVoToGo"),
+    ("The tool, known as Picasa, was released by Google on Tuesday.", "Picasa"),
+])
+def test_a_name_introduced_as_called_or_known_as_is_the_name(reader, sentence, name):
+    assert _ask(reader, "What is the name of the new software?", (_passage("sw", "Software", [sentence]),)).text == name
+
+
+def test_how_long_asks_for_a_span_of_time_not_a_day(reader):
+    injury = _passage("injury", "Injury blow", ["The striker was hurt on Saturday and will be out for two to three weeks."])
+    assert _ask(reader, "How long will the striker be out?", (injury,)).text == "two to three weeks"
+
+
 def test_the_noun_asked_about_opening_a_person_s_name_is_a_title(reader):
     assert _ask(reader, "Which lawyer represents Abel Marsh and Hugo Penn?", (DETAINEES,)).text == "Ana Whitcombe"
 
