@@ -42,7 +42,7 @@ _LIST_JOIN = re.compile(r"\s*(?:,\s*(?:and\s+)?|and\s+|&\s+)")
 _HONORIFIC = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr|Sir|Lord|Lady|Dame)\b\.?")
 _PHRASE_BREAK = re.compile(r"[,;:()\"“”]")
 # "the airline, SpiceJet", "Metrovias, the private firm", "Mick Jones, the former Clash guitarist"
-_APPOSITION = re.compile(r",\s*|,\s+(?:the|a|an)\s+(?:[\w'’.-]+\s+){0,3}")
+_APPOSITION = re.compile(r",\s*|,\s+(?:the|a|an|its|his|her|their|[A-Z][\w.-]*['’]s)\s+(?:[\w'’.-]+\s+){0,3}")  # "…, Ireland's biggest company"
 # What an amount is compared with, or a ratio's other side ("one in 10"), is not the amount asked for.
 _BASELINE = re.compile(r"\b(?:compared (?:with|to)|versus|down from|up from|(?:\d+|one) in)\s+(?:an? |the )?$", re.I)
 _COUNT_WORD = r"\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten"
@@ -317,9 +317,10 @@ def _weight(entity: Entity, wanted: AnswerType, candidate: Candidate) -> float:
         weight *= RELATIVE_DATE
     if wanted.name in ("duration", "length") and entity.label == "DATE" and not _TIME_SPAN.search(text):
         weight *= POINT_IN_TIME  # "How long …": "two to three weeks", not "Tuesday"
-    if weight and entity.label in PROPER_NAMES and (entity in candidate.after_head or _CALLED.search(candidate.text, 0, entity.start)):
-        return 1.0  # "think-tank Demos", "a tool called Picasa": the words say it is a name
-    if weight and entity.label in PROPER_NAMES and entity in candidate.near_head:
+    called = bool(_CALLED.search(candidate.text, 0, entity.start))  # "a tool called Picasa": the words say it is a name
+    if weight and entity.label in PROPER_NAMES and (entity in candidate.after_head or called and wanted.name in ("name", "work")):
+        return 1.0  # "think-tank Demos": the noun says what the name is
+    if weight and entity.label in PROPER_NAMES and (entity in candidate.near_head or called):
         return min(1.0, weight + BESIDE_BONUS)
     return weight
 
