@@ -20,6 +20,7 @@ def _names(labels: dict[str, float]) -> dict[str, float]:
 
 PERSON = _names({"PERSON": 1.0, "ORG": 0.6})
 ORG = _names({"ORG": 1.0})
+TEAM = _names({"ORG": 1.0, "GPE": 0.8})  # a side is often named for its town ("Newcastle", "Roma")
 PLACE = _names({"GPE": 1.0, "LOC": 1.0, "FAC": 0.9})
 INSTITUTION = _names({"ORG": 1.0, "FAC": 1.0, "GPE": 0.8, "LOC": 0.8})
 DATE = {"DATE": 1.0, "TIME": 0.8}
@@ -84,6 +85,7 @@ VENUE = _names({"FAC": 1.0, "ORG": 0.8, "GPE": 0.7, "LOC": 0.8})
 NAME = _names({"PERSON": 0.8, "ORG": 0.8, "WORK_OF_ART": 0.8, "PRODUCT": 0.8, "GPE": 0.6, "LOC": 0.6, "FAC": 0.6, "EVENT": 0.6, "LAW": 0.6})
 _HEADS: list[tuple[str, str, dict[str, float]]] = [
     ("person", _PERSON_NOUNS, PERSON),
+    ("organisation", "club|team|side|opponent|rival", TEAM),
     ("organisation", _ORG_NOUNS + "|think-tank|institute|exchange|magazine|publisher|giant|developer|manufacturer|government|army", ORG),
     ("venue", "ground|venue|stadium|hotel|arena|theatre|hospital|prison|camp|building|airport|station|church|museum|gallery", VENUE),
     ("place", _PLACE_NOUNS, PLACE),

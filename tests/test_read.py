@@ -213,6 +213,11 @@ def test_a_name_introduced_as_called_or_known_as_is_the_name(reader, sentence, n
     assert _ask(reader, "What is the name of the new software?", (_passage("sw", "Software", [sentence]),)).text == name
 
 
+def test_a_side_named_for_its_town_is_a_club(reader):
+    match = _passage("match", "Cup tie", ["After the 3-0 win at Roma on Tuesday, the coach praised the players in Madrid."])
+    assert _ask(reader, "Which club did the team beat in the cup?", (match,)).text == "Roma"
+
+
 def test_how_long_asks_for_a_span_of_time_not_a_day(reader):
     injury = _passage("injury", "Injury blow", ["The striker was hurt on Saturday and will be out for two to three weeks."])
     assert _ask(reader, "How long will the striker be out?", (injury,)).text == "two to three weeks"
