@@ -60,7 +60,7 @@ _WH = r"(?:what|which)"
 _RULES: list[tuple[str, str, dict[str, float]]] = [
     ("organisation", rf"{_WH}\s+(?:\w+\s+)?(?:{_ORG_NOUNS})\b", ORG),
     # "Where was she studying?": a school or employer as much as a town
-    ("place", r"where\b(?=.*\b(?:stud(?:y|ies|ied|ying)|educated|enrolled|trained|work|worked|working|employed)\b)", INSTITUTION),
+    ("place", r"where\b(?=.*\b(?:stud(?:y|ies|ied|ying)|educated|enrolled|trained|work|worked|working|employed|school|college|university)\b)", INSTITUTION),
     ("place", rf"{_WH}\s+(?:\w+\s+)?(?:{_PLACE_NOUNS})\b|where\b|in what (?:part|location)\b", PLACE),
     ("date", rf"{_WH}\s+(?:year|date|day|month|decade|season|week|century)\b|when\b|how soon\b", DATE),
     ("length", r"how long (?:is|are|was|were)\b", LENGTH),  # "How long is the tunnel?", "How long was he out?"
@@ -68,7 +68,7 @@ _RULES: list[tuple[str, str, dict[str, float]]] = [
     ("duration", r"how long\b|how old\b|what age\b|for how many (?:years|months|weeks|days)\b", DURATION),
     ("percentage", r"(?:what|which)\s+(?:percentage|percent|proportion|share|rate)\b|by how much\b|how much\b.*%", PERCENT),
     # "How much did the film take?": no noun after "how much", so an amount of money
-    ("amount", rf"how much\b(?=.*\b(?:{_MONEY_WORDS}))|how much (?:did|does|do|is|was|were|are|will|would|could|has|have|had|can)\b|{_WH}\s+(?:\w+\s+)?(?:price|sum|fee|amount|fine|salary|bill|value|cost|figure)\b", MONEY),
+    ("amount", rf"how (?:much|big|large)\b(?=.*\b(?:{_MONEY_WORDS}))|how much (?:did|does|do|is|was|were|are|will|would|could|has|have|had|can)\b|{_WH}\s+(?:\w+\s+)?(?:price|sum|fee|amount|fine|salary|bill|value|cost|figure)\b", MONEY),
     ("number", r"how (?:many|much|far|big|large|high|tall|fast|heavy)\b|(?:what|which) (?:number|total|size|score|margin)\b", COUNT),
     ("person", rf"who(?:m|se)?\b|(?:what|which) (?:\w+ )?(?:{_PERSON_NOUNS})\b", PERSON),
     ("work", r"(?:what|which) (?:film|movie|book|show|album|song|game|programme|program|series|play|novel|title)\b", WORK),
