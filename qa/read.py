@@ -41,8 +41,9 @@ _CAPITALISED_RUN = re.compile(r"[A-Z][a-z]\w*(?:\s+(?:(?:of|and|for|&)\s+)?[A-Z]
 _LIST_JOIN = re.compile(r"\s*(?:,\s*(?:and\s+)?|and\s+|&\s+)")
 _HONORIFIC = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr|Sir|Lord|Lady|Dame)\b\.?")
 _PHRASE_BREAK = re.compile(r"[,;:()\"“”]")
-# "the airline, SpiceJet", "Metrovias, the private firm", "Mick Jones, the former Clash guitarist"
-_APPOSITION = re.compile(r",\s*|,\s+(?:the|a|an|its|his|her|their|[A-Z][\w.-]*['’]s)\s+(?:[\w'’.-]+\s+){0,3}")  # "…, Ireland's biggest company"
+# "the airline, SpiceJet", "Metrovias, the private firm", "Mick Jones, the former Clash guitarist",
+# "Allied Irish Banks, Ireland's biggest company"
+_APPOSITION = re.compile(r",\s*|,\s+(?:the|a|an|its|his|her|their|[A-Z][\w.-]*['’]s)\s+(?:[\w'’.-]+\s+){0,3}")
 # What an amount is compared with, or a ratio's other side ("one in 10"), is not the amount asked for.
 _BASELINE = re.compile(r"\b(?:compared (?:with|to)|versus|down from|up from|(?:\d+|one) in)\s+(?:an? |the )?$", re.I)
 _COUNT_WORD = r"\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten"
@@ -229,7 +230,7 @@ class ExtractiveReader:
         for entity in entities:
             first, last = _word_span(words, entity)
             for h in at:
-                gap = first - h if h < first else h - last  # words from the noun to the name, plus one
+                gap = first - h if h < first else h - last  # 1: the noun is right beside the name
                 if gap < 1 or gap > APPOSITION_WORDS:
                     continue
                 between = sentence[min(entity.end, words[h].end()) : max(entity.start, words[h].start())]
