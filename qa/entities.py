@@ -30,9 +30,12 @@ _NUMERIC = {"MONEY", "CARDINAL", "QUANTITY", "PERCENT"}
 _EXTENDABLE = {"ORG", "FAC", "PRODUCT", "WORK_OF_ART", "EVENT", "LAW"}
 # Capitalised words ending right before a name, inside a sentence (after a space that follows a
 # word, not a full stop or quote).
-_CAPITALISED_BEFORE = re.compile(r"(?<=[\w,;] )(?!(?:Mr|Mrs|Ms|Miss|Dr|Sir|Lord|Lady|Dame)\b)(?:[A-Z][\w&.-]* )+$")
+HONORIFICS = ("Mr", "Mrs", "Ms", "Miss", "Dr", "Sir", "Lord", "Lady", "Dame")
+_CAPITALISED_BEFORE = re.compile(rf"(?<=[\w,;] )(?!(?:{'|'.join(HONORIFICS)})\b)(?:[A-Z][\w&.-]* )+$")
 _TAGGING = ["tok2vec", "tagger", "attribute_ruler"]  # part-of-speech components; the recogniser has its own tok2vec
 NAME = "NAME"  # a proper name the recogniser left untagged
+_MODEL_NUMBER = re.compile(r"\d{2,5}")
+_WEEKDAY_PAPER = re.compile(r"\b[Tt]he (?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)$")
 _NAME_JOINS = {"of", "and", "&", "for", "de", "du", "la", "von", "van"}
 _FREQUENCIES = {"annual", "annually", "daily", "weekly", "monthly", "yearly", "quarterly", "nightly", "hourly"}  # no date
 
@@ -90,7 +93,7 @@ class EntityTagger:
             else:
                 with self._lock:  # spaCy pipelines are not safe to share between threads
                     docs = list(nlp.pipe(missing, batch_size=32, disable=_TAGGING))
-                tagged = [_merge(t, _with_unlabelled(doc, _extend_names(t, _recognised(t, doc)))) for t, doc in zip(missing, docs)]
+                tagged = [_merge(t, _joined(t, _with_unlabelled(doc, _extend_names(t, _recognised(t, doc))))) for t, doc in zip(missing, docs)]
             known.update(zip(missing, tagged))
             with self._lock:
                 self._cache.update(zip(missing, tagged))
@@ -164,9 +167,27 @@ def _with_unlabelled(doc, entities: list[Entity]) -> list[Entity]:
             run = run[1:]  # "But Real …", "The Apple Powerbook" opening a sentence
         while run and run[-1].text in _NAME_JOINS:
             run = run[:-1]
-        if run and not (len(run) == 1 and _opens(run[0])) and not all(t.is_stop for t in run):
+        lone = len(run) == 1 and (_opens(run[0]) or run[0].text.rstrip(".") in HONORIFICS)  # "Mr" of "Mr Brown"
+        if run and not lone and not all(t.is_stop for t in run):
             names.append(Entity(run[0].idx, run[-1].idx + len(run[-1].text), NAME))
     return sorted(entities + names, key=lambda e: e.start)
+
+
+def _joined(text: str, entities: list[Entity]) -> list[Entity]:
+    """Names the recogniser cuts in two: a model number after a name ("Nokia 3220", which it
+    calls a date) and a newspaper named for a weekday ("the Sunday Business")."""
+    out = []
+    for entity in entities:
+        before = out[-1] if out else None
+        if before and text[before.end : entity.start] == " ":
+            if before.label in ("ORG", "PRODUCT", NAME) and entity.label in ("DATE", "CARDINAL") and _MODEL_NUMBER.fullmatch(text, entity.start, entity.end):
+                out[-1] = Entity(before.start, entity.end, "PRODUCT")
+                continue
+            if before.label == "DATE" and entity.label in ("ORG", NAME) and _WEEKDAY_PAPER.search(text, 0, before.end):
+                out[-1] = Entity(before.start, entity.end, "ORG")
+                continue
+        out.append(entity)
+    return out
 
 
 def _opens(token) -> bool:

@@ -62,7 +62,7 @@ _RULES: list[tuple[str, str, dict[str, float]]] = [
     # "Where was she studying?": a school or employer as much as a town
     ("place", r"where\b(?=.*\b(?:stud(?:y|ies|ied|ying)|educated|enrolled|trained|work|worked|working|employed|school|college|university)\b)", INSTITUTION),
     ("place", rf"{_WH}\s+(?:\w+\s+)?(?:{_PLACE_NOUNS})\b|where\b|in what (?:part|location)\b", PLACE),
-    ("date", rf"{_WH}\s+(?:year|date|day|month|decade|season|week|century)\b|when\b|how soon\b", DATE),
+    ("date", rf"{_WH}\s+(?:year|date|day|month|decade|season|week|weekend|century)\b|when\b|how soon\b", DATE),
     ("length", r"how long (?:is|are|was|were)\b", LENGTH),  # "How long is the tunnel?", "How long was he out?"
     ("number", r"how (?:tall|wide|big|large|heavy) (?:is|are|was|were)\b", COUNT),
     ("duration", r"how long\b|how old\b|what age\b|for how many (?:years|months|weeks|days)\b", DURATION),
@@ -89,7 +89,7 @@ _HEADS: list[tuple[str, str, dict[str, float]]] = [
     ("organisation", _ORG_NOUNS + "|think-tank|institute|exchange|magazine|publisher|giant|developer|manufacturer|government|army", ORG),
     ("venue", "ground|venue|stadium|hotel|arena|theatre|hospital|prison|camp|building|airport|station|church|museum|gallery", VENUE),
     ("place", _PLACE_NOUNS, PLACE),
-    ("date", "year|date|day|month|decade|season|week|century", DATE),
+    ("date", "year|date|day|month|decade|season|week|weekend|century|night|evening|morning|afternoon", DATE),
     ("percentage", "percentage|percent|proportion|share|rate|stake|holding", PERCENT),
     ("amount", "price|sum|fee|amount|fine|salary|bill|value|cost|budget|wage|pay|bonus|fortune|compensation|damages|profit|revenue|loss|debt|deficit|surplus|turnover", MONEY),
     ("number", "number|total|size|score|margin|attendance|population|majority|tally|crowd|age", COUNT),
@@ -140,7 +140,7 @@ def _by_head(wh: str, head: str | None) -> AnswerType | None:
     name, labels = _kind(head)
     if name:
         return AnswerType(name, labels, head)
-    return AnswerType("name", NAME, head, gate=0.5) if wh == "which" else None
+    return AnswerType("name", NAME, head, gate=0.5) if wh == "which" or head in _NAMING else None  # "Under what name …"
 
 
 def _kind(head: str | None) -> tuple[str | None, dict]:
@@ -200,6 +200,8 @@ def _noun_run(words: Sequence[Word], i: int, after_wh: bool = False) -> tuple[st
 
 
 def singular(noun: str) -> str:
+    if noun.endswith("ies") and len(noun) > 4:
+        return noun[:-3] + "y"  # "countries", "companies"
     return noun[:-1] if noun.endswith("s") and not noun.endswith("ss") else noun
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from qa.config import Config
 from qa.embed import Embedder
-from qa.entities import Entity, EntityTagger
+from qa.entities import HONORIFICS, Entity, EntityTagger
 from qa.index import ArticleIndex
 from qa.question import PROPER_NAMES, AnswerType, expected_answer, singular
 from qa.schema import Answer, Passage
@@ -39,7 +39,13 @@ CONFIDENCE = (7.53, 7.63, -5.76)
 _ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
 _CAPITALISED_RUN = re.compile(r"[A-Z][a-z]\w*(?:\s+(?:(?:of|and|for|&)\s+)?[A-Z][a-z]\w*)+")
 _LIST_JOIN = re.compile(r"\s*(?:,\s*(?:and\s+)?|and\s+|&\s+)")
-_HONORIFIC = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr|Sir|Lord|Lady|Dame)\b\.?")
+_HONORIFIC = re.compile(rf"\b(?:{'|'.join(HONORIFICS)})\b\.?")
+_SAME_NOUNS = [set(group.split()) for group in (  # nouns news copy uses for one another
+    "film movie picture", "company firm group business corporation", "song track single", "band group act",
+    "newspaper paper daily tabloid publication magazine", "programme show series", "book novel", "handset phone mobile",
+    "club side team", "website site", "airline carrier",
+)]
+_COMPANY_SUFFIX = re.compile(r"\b(?:Group|plc|PLC|Inc|Ltd|Corp|Corporation|Holdings|Co)\b\.?")
 _PHRASE_BREAK = re.compile(r"[,;:()\"“”]")
 # "the airline, SpiceJet", "Metrovias, the private firm", "Mick Jones, the former Clash guitarist",
 # "Allied Irish Banks, Ireland's biggest company"
@@ -224,8 +230,8 @@ class ExtractiveReader:
         if not head or not entities:
             return frozenset(), frozenset()
         words, stems = self._words(sentence)
-        target = self._head_stem(head)
-        at = [i for i, stem in enumerate(stems) if stem == target]
+        targets = self._head_stems(head)
+        at = [i for i, stem in enumerate(stems) if stem in targets]
         near, after = set(), set()
         for entity in entities:
             first, last = _word_span(words, entity)
@@ -246,25 +252,29 @@ class ExtractiveReader:
         of the name ("Operation Buccaneer")."""
         if not head:
             return entities
-        target = self._head_stem(head)
+        targets = self._head_stems(head)
         out = []
         for entity in entities:
             first = re.match(r"(\w+)\s+", sentence[entity.start : entity.end])
-            if entity.label == "PERSON" and first and self.index.stem([first.group(1).lower()])[0] == target:
+            if entity.label == "PERSON" and first and self.index.stem([first.group(1).lower()])[0] in targets:
                 entity = Entity(entity.start + first.end(), entity.end, entity.label)
             out.append(entity)
         return tuple(out)
 
-    def _head_stem(self, head: str) -> str:
-        return self.index.stem([head.split("-")[-1]])[0]  # "think-tank" → "tank"
+    def _head_stems(self, head: str) -> set[str]:
+        """The noun asked about and the words news copy uses for it ("film": "movie")."""
+        noun = head.split("-")[-1]  # "think-tank" → "tank"
+        nouns = {noun}.union(*(group for group in _SAME_NOUNS if noun in group or singular(noun) in group))
+        return set(self.index.stem(sorted(nouns)))
 
     def _words(self, text: str) -> tuple[list[re.Match], list[str]]:
         words = list(re.finditer(r"\w+", text))
         return words, self.index.stem([w.group(0).lower() for w in words])
 
     def _named_in_question(self, phrase: str, terms: dict) -> bool:
-        """Every word of the phrase is in the question ("Mr Brown" when it names Gordon Brown)."""
-        tokens = set(self.index.tokenize([_HONORIFIC.sub("", phrase)])[0])
+        """Every word of the phrase is in the question ("Mr Brown" when it names Gordon Brown,
+        "Lenovo Group" when it names Lenovo)."""
+        tokens = set(self.index.tokenize([_COMPANY_SUFFIX.sub("", _HONORIFIC.sub("", phrase))])[0])
         return bool(tokens) and tokens <= set(terms)
 
     def _answer(self, best: Candidate, ranking: Ranking) -> Answer:

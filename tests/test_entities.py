@@ -96,6 +96,17 @@ def test_digits_inside_a_word_are_no_count(tagger):
     assert "3" not in tags and "2" not in tags
 
 
+def test_names_the_recogniser_cuts_in_two_are_joined(tagger):
+    assert _tags(tagger, "Passengers will need to own a Nokia 3220 handset which will have a shell.")["Nokia 3220"] == "PRODUCT"
+    assert _tags(tagger, "A report in the Sunday Business claimed Mr Brown has been asked to lead.")["Sunday Business"] == "ORG"
+    assert _tags(tagger, "A report on Sunday said Brown would stay.").get("Sunday") == "DATE"
+
+
+def test_an_honorific_alone_is_no_name(tagger):
+    tags = _tags(tagger, "A report claimed Mr Brown has been asked to take charge.")
+    assert "Mr" not in tags
+
+
 def test_a_score_is_one_count(tagger):
     tags = _tags(tagger, "England were beaten 19-13 in Dublin, and Chelsea drew 1-1 in the 2004-05 season.")
     assert tags["19-13"] == "CARDINAL" and tags["1-1"] == "CARDINAL"

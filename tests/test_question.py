@@ -76,6 +76,9 @@ def _typed(tagger, question):
         ("What size of crowd watched the final?", "number", "crowd"),
         ("Which Argentina number eight was sent off?", "person", "number-eight"),  # a player's position, not a count
         ("How long was the striker expected to be out?", "length", None),  # a span of time, or a length
+        ("Which two countries were ranked ahead of the UK?", "place", "countries"),
+        ("On which weekend will the ties be played?", "date", "weekend"),
+        ("Under what name was the unit first bought?", "name", "name"),
     ],
 )
 def test_the_noun_asked_about_decides_the_type(tagger, question, kind, head):

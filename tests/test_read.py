@@ -213,6 +213,19 @@ def test_a_name_introduced_as_called_or_known_as_is_the_name(reader, sentence, n
     assert _ask(reader, "What is the name of the new software?", (_passage("sw", "Software", [sentence]),)).text == name
 
 
+@pytest.mark.parametrize("question, sentence, name", [
+    ("Which film stayed top of the box office?", "Top of the box office for a second week was action movie National Treasure.", "National Treasure"),
+    ("Which song was the only other new entry?", "The only other new entry came from Robbie Williams track Misunderstood.", "Misunderstood"),
+])
+def test_the_noun_asked_about_matches_the_words_news_copy_uses_for_it(reader, question, sentence, name):
+    assert _ask(reader, question, (_passage("chart", "Charts", [sentence]),)).text == name
+
+
+def test_a_company_the_question_names_is_not_the_answer_with_its_suffix(reader):
+    makers = _passage("pc", "PC makers", ["Local PC makers like Lenovo Group in China and Aquarius in Russia will win the battle."])
+    assert _ask(reader, "Which Russian PC maker was named alongside Lenovo?", (makers,)).text == "Aquarius"
+
+
 def test_a_side_named_for_its_town_is_a_club(reader):
     match = _passage("match", "Cup tie", ["After the 3-0 win at Roma on Tuesday, the coach praised the players in Madrid."])
     assert _ask(reader, "Which club did the team beat in the cup?", (match,)).text == "Roma"
