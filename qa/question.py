@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from qa.entities import NAME, Word
 
@@ -37,7 +37,7 @@ _ORG_NOUNS = (
     r"newspaper|paper|studio|label|retailer|brand|department|university|body|broadcaster|maker|carrier|"
     r"operator|insurer|regulator|charity|union|council|court|ministry|committee|school|website|supplier"
 )
-_PLACE_NOUNS = r"city|country|town|village|region|state|county|place|venue|stadium|continent|nation|capital|island|area|street|district|province"
+_PLACE_NOUNS = r"city|country|town|village|region|state|county|place|venue|stadium|continent|nation|capital|island|area|street|district|province|constituency|borough"
 _MONEY_WORDS = r"ransom|compensation|reward|payout|loan|aid|funding|rent|tax|collect\w*|donat\w*|gift|grant|award|prize|cost|pay|paid|price|worth|spend|spent|raise|raised|earn|earned|fund|budget|value|valued|charge|fine|fined|sell|sold|buy|bought|invest|profit|loss|revenue|sales|salary|deal|bid|money|cash|£|\$|€"
 _PERSON_NOUNS = (
     r"person|man|woman|player|minister|chief|boss|executive|official|spokesman|spokeswoman|spokesperson|star|singer|actor"
@@ -112,26 +112,40 @@ class AnswerType:
     labels: dict  # entity label → weight
     head: str | None = None  # the noun asked about ("lawyer"): answers often stand beside it
     gate: float = 0.15  # share of a sentence's score kept when it holds no fitting entity
+    modifiers: tuple[str, ...] = ()  # the words before the head in the question ("assistant" referee)
 
 
 def expected_answer(question: str, words: Sequence[Word] = ()) -> AnswerType | None:
     """The entity labels a question asks for; None for open questions (what happened, why).
     `words`: the question's part-of-speech tags, which find the noun a "which …" asks about."""
-    wh = _WH_WORD.search(question)
+    wh = _asked_wh(question)
     if not wh:
         return None
-    head = _head(words, wh.start()) if words else None
+    head, modifiers = _head(words, wh.start()) if words else (None, ())
     if wh.group(0).lower() in ("who", "whom") and _kind(head)[0] != "person":
-        head = None  # "Who is the frog named after?" asks about the frog, not for one
+        head, modifiers = None, ()  # "Who is the frog named after?" asks about the frog, not for one
     asks = "which" if _ASKS_NAME.match(question, wh.start()) else wh.group(0).lower()  # "What is the name of …" asks for one
     by_head = _by_head(asks, head)
     if by_head:
-        return by_head
+        return replace(by_head, modifiers=modifiers)
     phrase = question[wh.start() :]
     for name, pattern, labels in _COMPILED:
         if pattern.match(phrase):
-            return AnswerType(name, labels, head)
+            return AnswerType(name, labels, head, modifiers=modifiers)
     return None
+
+
+def _asked_wh(question: str) -> re.Match | None:
+    """The wh-word that asks: the first, when it opens the question ("In which city …"); when
+    the question opens with a statement, the one ending it ("Robert Jackson, the minister who
+    defected, is MP for which constituency?"), as the first is then often a relative pronoun."""
+    found = list(_WH_WORD.finditer(question))
+    if not found:
+        return None
+    first, last = found[0], found[-1]
+    opens = len(question[: first.start()].split()) <= 2
+    ends = len(question[last.end() :].split()) <= 3
+    return first if opens or not ends else last
 
 
 def _by_head(wh: str, head: str | None) -> AnswerType | None:
@@ -153,50 +167,53 @@ def _kind(head: str | None) -> tuple[str | None, dict]:
     return None, {}
 
 
-def _head(words: Sequence[Word], wh_start: int) -> str | None:
+def _head(words: Sequence[Word], wh_start: int) -> tuple[str | None, tuple[str, ...]]:
     """The noun of the wh-phrase: "lawyer" in "Which lawyer represents …", "album" in "What is
-    the name of her third album", "goals" in "How many goals …"; None when there is none."""
+    the name of her third album", "goals" in "How many goals …" (None when there is none), and
+    the words before it in its phrase ("assistant" of "Which assistant referee …")."""
     at = next((i for i, w in enumerate(words) if w.start == wh_start), None)
     if at is None:
-        return None
+        return None, ()
     wh, i = words[at].text.lower(), at + 1
     if wh == "how":  # "How many goals …"
         if i >= len(words) or words[i].text.lower() not in ("many", "much"):
-            return None
+            return None, ()
         i += 1
     elif wh in ("who", "whom") and i < len(words) and words[i].pos == "AUX" or wh in ("which", "what"):
         while i < len(words) and words[i].pos in ("AUX", "DET"):
             if words[i].text.lower() in _DO_HAVE:
-                return None  # "What did the minister say": the noun is who acts, not what is asked
+                return None, ()  # "What did the minister say": the noun is who acts, not what is asked
             i += 1  # "What is the …", "Who was the …"
     else:
-        return None
-    head, i = _noun_run(words, i, after_wh=i == at + 1)
+        return None, ()
+    head, i, modifiers = _noun_run(words, i, after_wh=i == at + 1)
     if head in _NAMING | _MEASURING and i < len(words) and words[i].text.lower() == "of":
         i += 1 + (i + 1 < len(words) and words[i + 1].pos in ("DET", "PRON"))  # "of the", "of her"
-        inner = _noun_run(words, i)[0]
-        if head in _NAMING or _kind(inner)[0]:  # "What size of stake …" asks for a share
-            head = inner or head
-    return head
+        inner, _, inner_modifiers = _noun_run(words, i)
+        if inner and (head in _NAMING or _kind(inner)[0]):  # "What size of stake …" asks for a share
+            head, modifiers = inner, inner_modifiers
+    return head, modifiers
 
 
-def _noun_run(words: Sequence[Word], i: int, after_wh: bool = False) -> tuple[str | None, int]:
+def _noun_run(words: Sequence[Word], i: int, after_wh: bool = False) -> tuple[str | None, int, tuple[str, ...]]:
     """The last common noun of the noun phrase that starts at i (a hyphenated compound joined),
-    and where the phrase ends. A "verb" between "which" and an auxiliary is a noun the tagger
-    got wrong ("Between which dates will …", "What world ranking had …")."""
-    head = None
+    where the phrase ends, and the words before the noun. A "verb" between "which" and an
+    auxiliary is a noun the tagger got wrong ("Between which dates will …", "What world ranking had …")."""
+    head, start, head_at = None, i, i
     while i < len(words):
         word = words[i]
         mistagged = after_wh and word.pos == "VERB" and i + 1 < len(words) and words[i + 1].pos == "AUX"
         if word.pos == "NOUN" or mistagged:
             joined = i > 1 and words[i - 1].text == "-" and words[i - 1].start == words[i - 2].end
             head = f"{words[i - 2].text}-{word.text}".lower() if joined else word.text.lower()
+            head_at = i - 2 if joined else i
         elif word.pos == "NUM" and head == "number" and words[i - 1].text.lower() == "number":
             head = f"number-{word.text.lower()}"  # "Argentina's number eight": a player's position
+            head_at = i - 1
         elif not (word.pos in _NOUN_RUN or word.text in ("-", "'s", "'")):
             break
         i += 1
-    return head, i
+    return head, i, tuple(w.text.lower() for w in words[start:head_at] if w.text[0].isalnum())
 
 
 def singular(noun: str) -> str:

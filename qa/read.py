@@ -24,13 +24,12 @@ from qa.schema import Answer, Passage
 
 _QUESTION_WORDS = {"who", "whom", "whose", "what", "when", "where", "which", "why", "how", "much", "mani", "many", "did", "does", "do"}
 WEIGHTS = {"terms": 0.45, "context": 0.0, "dense": 0.35, "rank": 0.05, "beside": 0.2}  # tuned: bench/tune_reader.py
-BESIDE_WORDS = 3  # an answer this close to the noun the question asks about ("lawyer Louise Christian")
-APPOSITION_WORDS = 5  # … or this close, set off by commas ("Mick Jones, the former Clash guitarist")
+BESIDE_WORDS = 3  # an answer this close to the noun the question asks about ("lawyer Louise Christian"), or in apposition
 BESIDE_BONUS = 0.3
 TOPIC_DISCOUNT = 0.3  # weight of question terms already in the story's headline or lead
 SHORTLIST = 8  # sentences that get embedded and tagged
 RELATIVE_DATE = 0.8  # fit of a date without a month or year, for "when" questions
-POINT_IN_TIME = 0.6  # fit of a date that is no span of time, for "how long" questions
+POINT_IN_TIME = 0.6  # fit of a date that is no span of time, for "how long" questions (or no year, for "which year")
 PHRASE_MIN_WEIGHT = 0.6  # an entity must fit the asked type at least this well to be the answer
 LEAD_CHARS = 400
 # Confidence that the best sentence answers: logistic over (evidence score, passage similarity),
@@ -48,8 +47,8 @@ _SAME_NOUNS = [set(group.split()) for group in (  # nouns news copy uses for one
 _COMPANY_SUFFIX = re.compile(r"\b(?:Group|plc|PLC|Inc|Ltd|Corp|Corporation|Holdings|Co)\b\.?")
 _PHRASE_BREAK = re.compile(r"[,;:()\"“”]")
 # "the airline, SpiceJet", "Metrovias, the private firm", "Mick Jones, the former Clash guitarist",
-# "Allied Irish Banks, Ireland's biggest company"
-_APPOSITION = re.compile(r",\s*|,\s+(?:the|a|an|its|his|her|their|[A-Z][\w.-]*['’]s)\s+(?:[\w'’.-]+\s+){0,3}")
+# "Allied Irish Banks, Ireland's biggest company", "Glenmorangie, one of Scotland's premier whisky firms"
+_APPOSITION = re.compile(r",\s*|,\s+(?:one of\s+)?(?:the|a|an|its|his|her|their|[A-Z][\w.-]*['’]s)\s+(?:[\w'’.-]+\s+){0,3}")
 # What an amount is compared with, or a ratio's other side ("one in 10"), is not the amount asked for.
 _BASELINE = re.compile(r"\b(?:compared (?:with|to)|versus|down from|up from|(?:\d+|one) in)\s+(?:an? |the )?$", re.I)
 _COUNT_WORD = r"\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten"
@@ -154,7 +153,7 @@ class ExtractiveReader:
                 entities = self._without_head(candidate.text, entities, wanted.head)
                 fitting = [e for e in entities if self._could_answer(candidate.text, e, ranking)]
                 candidate.entities = entities
-                candidate.near_head, candidate.after_head = self._beside_head(candidate.text, fitting, wanted.head)
+                candidate.near_head, candidate.after_head = self._beside_head(candidate.text, fitting, wanted)
                 candidate.type_fit = max((_weight(e, wanted, candidate) for e in fitting), default=0.0)
         for candidate in shortlist:
             candidate.score = combine(candidate, wanted)
@@ -223,21 +222,20 @@ class ExtractiveReader:
         named = self._named_in_question(phrase, ranking.terms) or _abbreviates(phrase, ranking.abbreviations)
         return entity.label in ranking.wanted.labels and phrase not in ranking.avoid and not named
 
-    def _beside_head(self, sentence: str, entities: list[Entity], head: str | None) -> tuple[frozenset[Entity], frozenset[Entity]]:
+    def _beside_head(self, sentence: str, entities: list[Entity], wanted: AnswerType) -> tuple[frozenset[Entity], frozenset[Entity]]:
         """The entities within a few words of the noun the question asks about, in the same phrase
         (no punctuation between): "lawyer Louise Christian", "Capgemini's principal consultant", "187 goals";
         and of those, the ones right after it, which the noun names ("Dutch firm Tulip Computers")."""
-        if not head or not entities:
+        if not wanted.head or not entities:
             return frozenset(), frozenset()
         words, stems = self._words(sentence)
-        targets = self._head_stems(head)
-        at = [i for i, stem in enumerate(stems) if stem in targets]
+        at = self._head_at(stems, wanted)
         near, after = set(), set()
         for entity in entities:
             first, last = _word_span(words, entity)
             for h in at:
                 gap = first - h if h < first else h - last  # 1: the noun is right beside the name
-                if gap < 1 or gap > APPOSITION_WORDS:
+                if gap < 1:
                     continue
                 between = sentence[min(entity.end, words[h].end()) : max(entity.start, words[h].start())]
                 if gap <= BESIDE_WORDS and not _PHRASE_BREAK.search(between) or _APPOSITION.fullmatch(between):
@@ -245,6 +243,17 @@ class ExtractiveReader:
                     if h == first - 1:
                         after.add(entity)
         return frozenset(near), frozenset(after)
+
+    def _head_at(self, stems: list[str], wanted: AnswerType) -> list[int]:
+        """Where the noun asked about stands in a sentence; where it stands more than once, the
+        places that share most of the words before it in the question ("assistant referee Paul
+        Norman", not "referee Alan Wiley"; "fly-half", not "scrum-half")."""
+        targets = self._head_stems(wanted.head)
+        at = [i for i, stem in enumerate(stems) if stem in targets]
+        before = self.index.stem([*wanted.modifiers, *wanted.head.split("-")[:-1]])[::-1]  # nearest first
+        shared = {h: next((k for k, word in enumerate(before) if h - 1 - k < 0 or stems[h - 1 - k] != word), len(before)) for h in at}
+        most = max(shared.values(), default=0)
+        return [h for h in at if shared[h] == most]
 
     def _without_head(self, sentence: str, entities: tuple[Entity, ...], head: str | None) -> tuple[Entity, ...]:
         """A person's name that opens with the noun asked about loses it ("Lawyer Louise Christian"
@@ -326,6 +335,8 @@ def _weight(entity: Entity, wanted: AnswerType, candidate: Candidate) -> float:
     text = candidate.text[entity.start : entity.end]
     if wanted.name == "date" and entity.label == "DATE" and not (_SPECIFIC.search(text) or _YEAR.fullmatch(text)):
         weight *= RELATIVE_DATE
+    if wanted.head in ("year", "years") and entity.label == "DATE" and not re.search(r"\d{3,4}", text):
+        weight *= POINT_IN_TIME  # "Since which year?": not "November"
     if wanted.name in ("duration", "length") and entity.label == "DATE" and not _TIME_SPAN.search(text):
         weight *= POINT_IN_TIME  # "How long …": "two to three weeks", not "Tuesday"
     called = bool(_CALLED.search(candidate.text, 0, entity.start))  # "a tool called Picasa": the words say it is a name

@@ -32,6 +32,16 @@ def test_open_questions_have_no_type(question):
     assert expected_answer(question) is None
 
 
+def test_a_question_opening_with_a_statement_asks_with_its_last_wh_word(tagger):
+    wanted = _typed(tagger, "Robert Jackson, the former minister who defected, is MP for which constituency?")
+    assert (wanted.name, wanted.head) == ("place", "constituency")
+
+
+def test_the_words_before_the_noun_asked_about_are_kept(tagger):
+    assert _typed(tagger, "Which assistant referee did the player argue with?").modifiers == ("assistant",)
+    assert _typed(tagger, "What is the name of her third studio album?").modifiers == ("third", "studio")
+
+
 def test_type_comes_from_the_first_wh_word():
     # "whose" later in the sentence is a relative pronoun, not what is asked
     assert expected_answer("What was the name of the boat whose crew was rescued?") is None

@@ -189,6 +189,7 @@ def test_an_amount_compared_with_or_a_ratio_is_not_the_answer(reader, question, 
     ("The airline, SkyKestrel, will fly the route from March.", "SkyKestrel"),
     ("Kestrel Air, the new airline owned by the council, will fly the route.", "Kestrel Air"),
     ("Kestrel Air, Britain's newest airline, will fly the route.", "Kestrel Air"),
+    ("SkyKestrel, one of Britain's newest airlines, will fly the route.", "SkyKestrel"),
 ])
 def test_a_name_in_apposition_to_the_noun_asked_about_stands_beside_it(reader, sentence, name):
     question = "Which airline will fly the route?"
@@ -224,6 +225,19 @@ def test_the_noun_asked_about_matches_the_words_news_copy_uses_for_it(reader, qu
 def test_a_company_the_question_names_is_not_the_answer_with_its_suffix(reader):
     makers = _passage("pc", "PC makers", ["Local PC makers like Lenovo Group in China and Aquarius in Russia will win the battle."])
     assert _ask(reader, "Which Russian PC maker was named alongside Lenovo?", (makers,)).text == "Aquarius"
+
+
+@pytest.mark.parametrize("question, sentence, name", [
+    ("Which assistant referee did he argue with?", "He pushed referee Alan Wiley and argued with assistant referee Paul Norman.", "Paul Norman"),
+    ("Which fly-half had an off day?", "Scrum-half Alessandro Troncon impressed but fly-half Luciano Orquera had an off day.", "Luciano Orquera"),
+])
+def test_the_noun_asked_about_is_found_with_the_words_before_it(reader, question, sentence, name):
+    assert _ask(reader, question, (_passage("match", "Match report", [sentence]),)).text == name
+
+
+def test_which_year_asks_for_a_year_not_a_month(reader):
+    sales = _passage("sales", "Sales", ["Sales fell in December after a rise in November, the worst Christmas since 1981."])
+    assert _ask(reader, "Christmas sales were the worst since which year?", (sales,)).text == "1981"
 
 
 def test_a_side_named_for_its_town_is_a_club(reader):
