@@ -34,7 +34,7 @@ PHRASE_MIN_WEIGHT = 0.6  # an entity must fit the asked type at least this well 
 LEAD_CHARS = 400
 # Confidence that the best sentence answers: logistic over (evidence score, passage similarity),
 # fitted on labelled answerable and unanswerable questions by bench/calibrate.py.
-CONFIDENCE = (7.53, 7.63, -5.76)
+CONFIDENCE = (9.46, 7.71, -6.51)
 _ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
 _CAPITALISED_RUN = re.compile(r"[A-Z][a-z]\w*(?:\s+(?:(?:of|and|for|&)\s+)?[A-Z][a-z]\w*)+")
 _LIST_JOIN = re.compile(r"\s*(?:,\s*(?:and\s+)?|and\s+|&\s+)")
