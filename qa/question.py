@@ -35,7 +35,7 @@ NATIONALITY = {"NORP": 1.0, "GPE": 0.6}
 _ORG_NOUNS = (
     r"company|firm|organisation|organization|group|club|team|side|party|band|bank|airline|network|agency|channel|"
     r"newspaper|paper|studio|label|retailer|brand|department|university|body|broadcaster|maker|carrier|"
-    r"operator|insurer|regulator|charity|union|council|court|ministry|committee|school|website|supplier"
+    r"operator|insurer|regulator|charity|union|council|court|ministry|committee|school|website|supplier|tank"
 )
 _PLACE_NOUNS = r"city|country|town|village|region|state|county|place|venue|stadium|continent|nation|capital|island|area|street|district|province|constituency|borough"
 _MONEY_WORDS = r"ransom|compensation|reward|payout|loan|aid|funding|rent|tax|collect\w*|donat\w*|gift|grant|award|prize|cost|pay|paid|price|worth|spend|spent|raise|raised|earn|earned|fund|budget|value|valued|charge|fine|fined|sell|sold|buy|bought|invest|profit|loss|revenue|sales|salary|deal|bid|money|cash|£|\$|€"
@@ -65,7 +65,7 @@ _RULES: list[tuple[str, str, dict[str, float]]] = [
     ("date", rf"{_WH}\s+(?:year|date|day|month|decade|season|week|weekend|century)\b|when\b|how soon\b", DATE),
     ("length", r"how long (?:is|are|was|were)\b", LENGTH),  # "How long is the tunnel?", "How long was he out?"
     ("number", r"how (?:tall|wide|big|large|heavy) (?:is|are|was|were)\b", COUNT),
-    ("duration", r"how long\b|how old\b|what age\b|for how many (?:years|months|weeks|days)\b", DURATION),
+    ("duration", r"how long\b|how old\b|what age\b|(?:for )?how many (?:years|months|weeks|days|hours|minutes|decades)\b", DURATION),
     ("percentage", r"(?:what|which)\s+(?:percentage|percent|proportion|share|rate)\b|by how much\b|how much\b.*%", PERCENT),
     # "How much did the film take?": no noun after "how much", so an amount of money
     ("amount", rf"how (?:much|big|large)\b(?=.*\b(?:{_MONEY_WORDS}))|how much (?:did|does|do|is|was|were|are|will|would|could|has|have|had|can)\b|{_WH}\s+(?:\w+\s+)?(?:price|sum|fee|amount|fine|salary|bill|value|cost|figure)\b", MONEY),
@@ -91,7 +91,7 @@ _HEADS: list[tuple[str, str, dict[str, float]]] = [
     ("place", _PLACE_NOUNS, PLACE),
     ("date", "year|date|day|month|decade|season|week|weekend|century|night|evening|morning|afternoon", DATE),
     ("percentage", "percentage|percent|proportion|share|rate|stake|holding", PERCENT),
-    ("amount", "price|sum|fee|amount|fine|salary|bill|value|cost|budget|wage|pay|bonus|fortune|compensation|damages|profit|revenue|loss|debt|deficit|surplus|turnover", MONEY),
+    ("amount", "price|sum|fee|amount|fine|salary|bill|value|cost|budget|wage|pay|bonus|fortune|compensation|damages|profit|revenue|loss|debt|deficit|surplus|turnover|gift|donation|loan|grant", MONEY),
     ("number", "number|total|size|score|margin|attendance|population|majority|tally|crowd|age", COUNT),
     ("rank", "ranking|rank|position", RANK),
     ("measure", "dimension|speed|temperature|height|weight|distance|length|capacity|pressure|depth|width|area|volume", MEASURE),
@@ -210,10 +210,15 @@ def _noun_run(words: Sequence[Word], i: int, after_wh: bool = False) -> tuple[st
         elif word.pos == "NUM" and head == "number" and words[i - 1].text.lower() == "number":
             head = f"number-{word.text.lower()}"  # "Argentina's number eight": a player's position
             head_at = i - 1
-        elif not (word.pos in _NOUN_RUN or word.text in ("-", "'s", "'")):
+        elif not (word.pos in _NOUN_RUN or word.text in ("-", "'s", "'") or _inside_name(words, i)):
             break
         i += 1
     return head, i, tuple(w.text.lower() for w in words[start:head_at] if w.text[0].isalnum())
+
+
+def _inside_name(words: Sequence[Word], i: int) -> bool:
+    """A joining word between proper nouns: "Bank of America" in "Which Bank of America spokeswoman"."""
+    return words[i].text in ("of", "and", "&") and 0 < i < len(words) - 1 and words[i - 1].pos == words[i + 1].pos == "PROPN"
 
 
 def singular(noun: str) -> str:

@@ -34,7 +34,7 @@ PHRASE_MIN_WEIGHT = 0.6  # an entity must fit the asked type at least this well 
 LEAD_CHARS = 400
 # Confidence that the best sentence answers: logistic over (evidence score, passage similarity),
 # fitted on labelled answerable and unanswerable questions by bench/calibrate.py.
-CONFIDENCE = (9.46, 7.71, -6.51)
+CONFIDENCE = (7.53, 7.63, -5.76)
 _ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
 _CAPITALISED_RUN = re.compile(r"[A-Z][a-z]\w*(?:\s+(?:(?:of|and|for|&)\s+)?[A-Z][a-z]\w*)+")
 _LIST_JOIN = re.compile(r"\s*(?:,\s*(?:and\s+)?|and\s+|&\s+)")
@@ -225,22 +225,26 @@ class ExtractiveReader:
     def _beside_head(self, sentence: str, entities: list[Entity], wanted: AnswerType) -> tuple[frozenset[Entity], frozenset[Entity]]:
         """The entities within a few words of the noun the question asks about, in the same phrase
         (no punctuation between): "lawyer Louise Christian", "Capgemini's principal consultant", "187 goals";
-        and of those, the ones right after it, which the noun names ("Dutch firm Tulip Computers")."""
-        if not wanted.head or not entities:
+        and of those, the ones the noun names: right after it ("Dutch firm Tulip Computers") or, when
+        the question asks for a name of no listed kind, right before it ("the Power inquiry"). A date beside "year" is
+        no answer for it ("£1bn a year by 2008"), nor a name before a plural ("13 US cities")."""
+        if not wanted.head or not entities or wanted.name == "date":
             return frozenset(), frozenset()
         words, stems = self._words(sentence)
         at = self._head_at(stems, wanted)
+        one = singular(wanted.head) == wanted.head
         near, after = set(), set()
         for entity in entities:
             first, last = _word_span(words, entity)
             for h in at:
                 gap = first - h if h < first else h - last  # 1: the noun is right beside the name
-                if gap < 1:
+                noun = words[h].group(0).lower()
+                if gap < 1 or h == last + 1 and one and singular(noun) != noun:
                     continue
                 between = sentence[min(entity.end, words[h].end()) : max(entity.start, words[h].start())]
                 if gap <= BESIDE_WORDS and not _PHRASE_BREAK.search(between) or _APPOSITION.fullmatch(between):
                     near.add(entity)
-                    if h == first - 1:
+                    if h == first - 1 or h == last + 1 and wanted.name == "name":
                         after.add(entity)
         return frozenset(near), frozenset(after)
 

@@ -89,6 +89,9 @@ def _typed(tagger, question):
         ("Which two countries were ranked ahead of the UK?", "place", "countries"),
         ("On which weekend will the ties be played?", "date", "weekend"),
         ("Under what name was the unit first bought?", "name", "name"),
+        ("Which Bank of America spokeswoman spoke to the magazine?", "person", "spokeswoman"),  # "of" inside a name
+        ("How many days after the marathon is she racing?", "duration", "days"),
+        ("Below what size of gift should tax relief apply?", "amount", "gift"),
     ],
 )
 def test_the_noun_asked_about_decides_the_type(tagger, question, kind, head):

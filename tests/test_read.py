@@ -235,6 +235,18 @@ def test_the_noun_asked_about_is_found_with_the_words_before_it(reader, question
     assert _ask(reader, question, (_passage("match", "Match report", [sentence]),)).text == name
 
 
+def test_a_name_before_a_plural_of_the_noun_does_not_stand_beside_it(reader):
+    sentence = "The tour will cover 13 US cities, the band said."
+    question = "Which city will the tour visit first?"
+    ranking = reader.rank(question, reader.embedder.encode([question])[0], [_passage("tour", "Tour", [sentence])])
+    assert not ranking.candidates[0].near_head  # "US cities" says where the cities are, it names none
+
+
+def test_a_name_right_before_the_noun_asked_about_names_it(reader):
+    inquiry = _passage("inquiry", "Turnout", ["Mr Cook, giving evidence to the Power inquiry into turnout, told BBC Radio 4 it was not fair."])
+    assert _ask(reader, "What is the name of the inquiry Mr Cook gave evidence to?", (inquiry,)).text == "Power"
+
+
 def test_which_year_asks_for_a_year_not_a_month(reader):
     sales = _passage("sales", "Sales", ["Sales fell in December after a rise in November, the worst Christmas since 1981."])
     assert _ask(reader, "Christmas sales were the worst since which year?", (sales,)).text == "1981"
