@@ -34,6 +34,9 @@ QUESTION_SETS = {
     "fresh-2": ROOT / "bench" / "bbc_fresh2.jsonl",
     "fresh-3": ROOT / "bench" / "bbc_fresh3.jsonl",
     "fresh-4": ROOT / "bench" / "bbc_fresh4.jsonl",
+    "fresh-5": ROOT / "bench" / "bbc_fresh5.jsonl",
+    "fresh-6": ROOT / "bench" / "bbc_fresh6.jsonl",
+    "fresh-7": ROOT / "bench" / "bbc_fresh7.jsonl",
 }
 
 
