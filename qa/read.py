@@ -24,7 +24,7 @@ from qa.schema import Answer, Passage
 
 _QUESTION_WORDS = {"who", "whom", "whose", "what", "when", "where", "which", "why", "how", "much", "mani", "many", "did", "does", "do"}
 WEIGHTS = {"terms": 0.45, "context": 0.0, "dense": 0.35, "rank": 0.05, "beside": 0.2}  # tuned: bench/tune_reader.py
-BESIDE_WORDS = 3  # an answer this close to the noun the question asks about ("lawyer Louise Christian"), or in apposition
+BESIDE_WORDS = 3  # an answer this close to the noun the question asks about ("lawyer Louise Christian"); an apposition may be longer
 BESIDE_BONUS = 0.3
 TOPIC_DISCOUNT = 0.3  # weight of question terms already in the story's headline or lead
 SHORTLIST = 8  # sentences that get embedded and tagged
@@ -226,8 +226,8 @@ class ExtractiveReader:
         """The entities within a few words of the noun the question asks about, in the same phrase
         (no punctuation between): "lawyer Louise Christian", "Capgemini's principal consultant", "187 goals";
         and of those, the ones the noun names: right after it ("Dutch firm Tulip Computers") or, when
-        the question asks for a name of no listed kind, right before it ("the Power inquiry"). A date beside "year" is
-        no answer for it ("£1bn a year by 2008"), nor a name before a plural ("13 US cities")."""
+        the question asks for a name of no listed kind, right before it ("the Power inquiry"). A date
+        beside "year" is no answer for it ("£1bn a year by 2008"), nor a name before a plural ("13 US cities")."""
         if not wanted.head or not entities or wanted.name == "date":
             return frozenset(), frozenset()
         words, stems = self._words(sentence)
@@ -255,9 +255,15 @@ class ExtractiveReader:
         targets = self._head_stems(wanted.head)
         at = [i for i, stem in enumerate(stems) if stem in targets]
         before = self.index.stem([*wanted.modifiers, *wanted.head.split("-")[:-1]])[::-1]  # nearest first
-        shared = {h: next((k for k, word in enumerate(before) if h - 1 - k < 0 or stems[h - 1 - k] != word), len(before)) for h in at}
-        most = max(shared.values(), default=0)
-        return [h for h in at if shared[h] == most]
+
+        def shared(h: int) -> int:  # how many of those words stand right before this place, in order
+            k = 0
+            while k < len(before) and k < h and stems[h - 1 - k] == before[k]:
+                k += 1
+            return k
+
+        most = max(map(shared, at), default=0)
+        return [h for h in at if shared(h) == most]
 
     def _without_head(self, sentence: str, entities: tuple[Entity, ...], head: str | None) -> tuple[Entity, ...]:
         """A person's name that opens with the noun asked about loses it ("Lawyer Louise Christian"
