@@ -345,7 +345,7 @@ def _weight(entity: Entity, wanted: AnswerType, candidate: Candidate) -> float:
     text = candidate.text[entity.start : entity.end]
     if wanted.name == "date" and entity.label == "DATE" and not (_SPECIFIC.search(text) or _YEAR.fullmatch(text)):
         weight *= RELATIVE_DATE
-    if wanted.head in ("year", "years") and entity.label == "DATE" and not re.search(r"\d{3,4}", text):
+    if wanted.head in ("year", "years") and entity.label == "DATE" and not _YEAR.search(text):
         weight *= POINT_IN_TIME  # "Since which year?": not "November"
     if wanted.name in ("duration", "length") and entity.label == "DATE" and not _TIME_SPAN.search(text):
         weight *= POINT_IN_TIME  # "How long …": "two to three weeks", not "Tuesday"
