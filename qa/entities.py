@@ -37,6 +37,8 @@ NAME = "NAME"  # a proper name the recogniser left untagged
 _MODEL_NUMBER = re.compile(r"\d{2,5}")
 _WEEKDAY_PAPER = re.compile(r"\b[Tt]he (?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)$")
 _NAME_JOINS = {"of", "and", "&", "for", "de", "du", "la", "von", "van"}
+_NUMBER_LABELS = {"DATE", "TIME", "CARDINAL", "ORDINAL"}
+_CODE_NAME = re.compile(r"(?![QH][1-4]$)[A-Z][A-Za-z-]*\d[\w-]*")  # not a quarter or half of a year ("Q3")
 _FREQUENCIES = {"annual", "annually", "daily", "weekly", "monthly", "yearly", "quarterly", "nightly", "hourly"}  # no date
 
 
@@ -103,8 +105,15 @@ class EntityTagger:
 
 
 def _recognised(text: str, doc) -> list[Entity]:
-    """spaCy's entities, repaired; "annual" or "weekly" is tagged a date but says how often."""
-    return [_widen(text, e.start_char, e.end_char, e.label_) for e in doc.ents if not (e.label_ == "DATE" and e.text.lower() in _FREQUENCIES)]
+    """spaCy's entities, repaired; "annual" or "weekly" is tagged a date but says how often, and
+    a capitalised word with digits ("Euro1080", "PS2") is a name, not a date or a count."""
+    out = []
+    for e in doc.ents:
+        if e.label_ == "DATE" and e.text.lower() in _FREQUENCIES:
+            continue
+        label = NAME if e.label_ in _NUMBER_LABELS and _CODE_NAME.fullmatch(e.text) else e.label_
+        out.append(_widen(text, e.start_char, e.end_char, label))
+    return out
 
 
 def _widen(text: str, start: int, end: int, label: str) -> Entity:

@@ -26,6 +26,9 @@ INSTITUTION = _names({"ORG": 1.0, "FAC": 1.0, "GPE": 0.8, "LOC": 0.8})
 DATE = {"DATE": 1.0, "TIME": 0.8}
 MONEY = {"MONEY": 1.0, "CARDINAL": 0.4, "PERCENT": 0.3, "QUANTITY": 0.3}
 PERCENT = {"PERCENT": 1.0, "MONEY": 0.5, "CARDINAL": 0.4, "QUANTITY": 0.3}
+MONEY_OR_QUANTITY = {"MONEY": 1.0, "QUANTITY": 1.0, "CARDINAL": 0.6, "PERCENT": 0.3}
+RANK = {"ORDINAL": 1.0, "CARDINAL": 1.0}
+CHANGE = {"PERCENT": 1.0, "MONEY": 0.9, "QUANTITY": 0.6, "CARDINAL": 0.5}  # "by how much did it rise": 6%, or £2m
 COUNT = {"CARDINAL": 1.0, "QUANTITY": 0.9, "MONEY": 0.5, "PERCENT": 0.5, "DATE": 0.2}
 DURATION = {"DATE": 1.0, "TIME": 1.0, "QUANTITY": 0.6, "CARDINAL": 0.4}
 LENGTH = {"QUANTITY": 1.0, "DATE": 1.0, "TIME": 0.8, "CARDINAL": 0.6}  # "How long is …": metres, or weeks
@@ -53,20 +56,26 @@ _PERSON_NOUNS = (
     r"|prosecutor|barrister|attorney|defendant|suspect|victim|witness|hacker|teenager|son|daughter|father|mother|brother"
     r"|sister|wife|husband|successor|predecessor|veteran|newcomer|substitute|skipper|all-rounder|spinner|seamer|fullback"
 )
+_CHANGE_VERBS = (
+    r"rise|rose|risen|fall|fell|fallen|grow|grew|grown|increase|increased|drop|dropped|climb|climbed|jump|jumped"
+    r"|slip|slipped|decline|declined|gain|gained|slump|slumped|shrink|shrank|cut|reduce|reduced|up|down"
+)
 _WH = r"(?:what|which)"
 
 # Each pattern is matched at the question's first wh-word (its wh-phrase), so that a relative
 # "whose" or "where" later in the sentence does not decide the type.
 _RULES: list[tuple[str, str, dict[str, float]]] = [
     ("organisation", rf"{_WH}\s+(?:\w+\s+)?(?:{_ORG_NOUNS})\b", ORG),
+    ("rank", r"where\b(?=.*\b(?:rank|ranks|ranked|placed)\b)", RANK),  # "Where were Scotland ranked?"
     # "Where was she studying?": a school or employer as much as a town
     ("place", r"where\b(?=.*\b(?:stud(?:y|ies|ied|ying)|educated|enrolled|trained|work|worked|working|employed|school|college|university)\b)", INSTITUTION),
     ("place", rf"{_WH}\s+(?:\w+\s+)?(?:{_PLACE_NOUNS})\b|where\b|in what (?:part|location)\b", PLACE),
     ("date", rf"{_WH}\s+(?:year|date|day|month|decade|season|week|weekend|century)\b|when\b|how soon\b", DATE),
     ("length", r"how long (?:is|are|was|were)\b", LENGTH),  # "How long is the tunnel?", "How long was he out?"
     ("number", r"how (?:tall|wide|big|large|heavy) (?:is|are|was|were)\b", COUNT),
-    ("duration", r"how long\b|how old\b|what age\b|(?:for )?how many (?:years|months|weeks|days|hours|minutes|decades)\b", DURATION),
-    ("percentage", r"(?:what|which)\s+(?:percentage|percent|proportion|share|rate)\b|by how much\b|how much\b.*%", PERCENT),
+    ("duration", r"how long\b|how old\b|what age\b|(?:for\s+)?how many (?:years|months|weeks|days|hours|minutes|decades)\b", DURATION),
+    ("percentage", r"(?:what|which)\s+(?:percentage|percent|proportion|share|rate)\b|how much\b.*%", PERCENT),
+    ("change", rf"by how much\b|how much (?:\w+\s+){{1,6}}?(?:{_CHANGE_VERBS})\b", CHANGE),
     # "How much did the film take?": no noun after "how much", so an amount of money
     ("amount", rf"how (?:much|big|large)\b(?=.*\b(?:{_MONEY_WORDS}))|how much (?:did|does|do|is|was|were|are|will|would|could|has|have|had|can)\b|{_WH}\s+(?:\w+\s+)?(?:price|sum|fee|amount|fine|salary|bill|value|cost|figure)\b", MONEY),
     ("number", r"how (?:many|much|far|big|large|high|tall|fast|heavy)\b|(?:what|which) (?:number|total|size|score|margin)\b", COUNT),
@@ -80,7 +89,6 @@ _WH_WORD = re.compile(r"\b(?:who|whom|whose|what|when|where|which|how)\b", re.I)
 # "Which <noun>" questions: the noun asked about decides the type; a noun of no listed kind
 # asks for a proper name of any kind ("Which pundit …").
 MEASURE = {"QUANTITY": 1.0, "CARDINAL": 0.6, "PERCENT": 0.3}
-RANK = {"ORDINAL": 1.0, "CARDINAL": 1.0}
 VENUE = _names({"FAC": 1.0, "ORG": 0.8, "GPE": 0.7, "LOC": 0.8})
 NAME = _names({"PERSON": 0.8, "ORG": 0.8, "WORK_OF_ART": 0.8, "PRODUCT": 0.8, "GPE": 0.6, "LOC": 0.6, "FAC": 0.6, "EVENT": 0.6, "LAW": 0.6})
 _HEADS: list[tuple[str, str, dict[str, float]]] = [
@@ -103,6 +111,8 @@ _NOUN_RUN = {"ADJ", "NOUN", "PROPN", "NUM"}
 _NAMING = {"name", "title"}  # "the name of X": X says what is asked
 _MEASURING = {"size", "kind", "type", "sort"}  # "the size of X": X says what is asked when it is of a listed kind
 _DO_HAVE = {"do", "does", "did", "has", "have", "had"}
+_HOW_MUCH = re.compile(r"how\s+much\b", re.I)
+_LEADING_PREPOSITION = re.compile(r"\b(?:by|in|for|at|from|to|since|until|on|with)\s+$", re.I)
 _ASKS_NAME = re.compile(r"what(?:'s|\s+(?:is|was|are|were))\s+the\s+(?:name|title)s?\s+of\b", re.I)
 
 
@@ -128,11 +138,33 @@ def expected_answer(question: str, words: Sequence[Word] = ()) -> AnswerType | N
     by_head = _by_head(asks, head)
     if by_head:
         return replace(by_head, modifiers=modifiers)
-    phrase = question[wh.start() :]
+    if asks == "how" and head and _HOW_MUCH.match(question, wh.start()):
+        return replace(_measured(head), modifiers=modifiers)
+    phrases = _wh_phrases(question, wh)
     for name, pattern, labels in _COMPILED:
-        if pattern.match(phrase):
+        if any(pattern.match(phrase) for phrase in phrases):
             return AnswerType(name, labels, head, modifiers=modifiers)
     return None
+
+
+def _wh_phrases(question: str, wh: re.Match) -> tuple[str, ...]:
+    """The question from its wh-word on, and from the preposition that leads the wh-word, if
+    one does: "by how much" asks for a change, "how much" alone for an amount."""
+    lead = _LEADING_PREPOSITION.search(question, 0, wh.start())
+    return (question[lead.start() :], question[wh.start() :]) if lead else (question[wh.start() :],)
+
+
+def _measured(noun: str) -> AnswerType:
+    """What "how much <noun>" asks for: money for a noun of money ("How much compensation"),
+    otherwise money or a quantity ("How much support": €450m; "How much gold": 3,217 tonnes)."""
+    name, labels = _kind(noun)
+    if name:
+        return AnswerType(name, labels, noun)
+    if re.fullmatch(_MONEY_WORDS, noun):
+        return AnswerType("amount", MONEY, noun)
+    if noun == "time":
+        return AnswerType("duration", DURATION, noun)
+    return AnswerType("amount", MONEY_OR_QUANTITY, noun)
 
 
 def _asked_wh(question: str) -> re.Match | None:
@@ -210,7 +242,7 @@ def _noun_run(words: Sequence[Word], i: int, after_wh: bool = False) -> tuple[st
         elif word.pos == "NUM" and head == "number" and words[i - 1].text.lower() == "number":
             head = f"number-{word.text.lower()}"  # "Argentina's number eight": a player's position
             head_at = i - 1
-        elif not (word.pos in _NOUN_RUN or word.text in ("-", "'s", "'") or _inside_name(words, i)):
+        elif not (word.pos in _NOUN_RUN or word.text in ("-", "'s", "'") or _inside_name(words, i) or _hyphenated(words, i)):
             break
         i += 1
     return head, i, tuple(w.text.lower() for w in words[start:head_at] if w.text[0].isalnum())
@@ -219,6 +251,12 @@ def _noun_run(words: Sequence[Word], i: int, after_wh: bool = False) -> tuple[st
 def _inside_name(words: Sequence[Word], i: int) -> bool:
     """A joining word between proper nouns: "Bank of America" in "Which Bank of America spokeswoman"."""
     return words[i].text in ("of", "and", "&") and 0 < i < len(words) - 1 and words[i - 1].pos == words[i + 1].pos == "PROPN"
+
+
+def _hyphenated(words: Sequence[Word], i: int) -> bool:
+    """A word inside a hyphenated compound: "and" in "husband-and-wife economists"."""
+    glued = lambda a, b: words[a].end == words[b].start  # noqa: E731
+    return 0 < i < len(words) - 1 and words[i - 1].text == words[i + 1].text == "-" and glued(i - 1, i) and glued(i, i + 1)
 
 
 def singular(noun: str) -> str:

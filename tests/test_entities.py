@@ -96,6 +96,12 @@ def test_digits_inside_a_word_are_no_count(tagger):
     assert "3" not in tags and "2" not in tags
 
 
+def test_a_capitalised_word_with_digits_is_a_name_not_a_date(tagger):
+    tags = _tags(tagger, "There is already a HDTV service in Europe called Euro1080.")
+    assert tags["Euro1080"] == "NAME"
+    assert _tags(tagger, "Sales rose in Q3 2004.")["Q3 2004"] == "DATE"
+
+
 def test_names_the_recogniser_cuts_in_two_are_joined(tagger):
     assert _tags(tagger, "Passengers will need to own a Nokia 3220 handset which will have a shell.")["Nokia 3220"] == "PRODUCT"
     assert _tags(tagger, "A report in the Sunday Business claimed Mr Brown has been asked to lead.")["Sunday Business"] == "ORG"

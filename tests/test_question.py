@@ -14,6 +14,9 @@ from qa.question import asks_for_latest, expected_answer
         ("How big a gift did the foundation make?", "amount"),
         ("How big is the new stadium?", "number"),
         ("By what percentage did profits rise?", "percentage"),
+        ("By how much did sales fall?", "change"),  # the preposition before the wh-word counts
+        ("How much did the shares rise after the report?", "change"),
+        ("Where was the team ranked before the match?", "rank"),
         ("How many jobs will go?", "number"),
         ("How long is the new frog species?", "length"),
         ("How long did the repairs take?", "duration"),
@@ -92,6 +95,9 @@ def _typed(tagger, question):
         ("Which Bank of America spokeswoman spoke to the magazine?", "person", "spokeswoman"),  # "of" inside a name
         ("How many days after the marathon is she racing?", "duration", "days"),
         ("Below what size of gift should tax relief apply?", "amount", "gift"),
+        ("Which husband-and-wife economists wrote the report?", "person", "economists"),  # a hyphenated compound
+        ("How much gold does the fund hold?", "amount", "gold"),
+        ("How much compensation is the club due?", "amount", "compensation"),
     ],
 )
 def test_the_noun_asked_about_decides_the_type(tagger, question, kind, head):
@@ -145,3 +151,9 @@ def test_where_someone_studies_or_works_may_be_a_school_or_employer():
         assert expected_answer(question).labels["ORG"] == 1.0, question
     for question in ("Where is the firm based?", "Where does the train to Paris stop?", "Where will the rail works take place?"):
         assert expected_answer(question).labels["ORG"] < 0.5, question
+
+
+def test_how_much_of_an_unlisted_noun_takes_a_quantity_as_well_as_money(tagger):
+    gold = _typed(tagger, "How much gold does the fund hold?")
+    assert gold.labels["QUANTITY"] == gold.labels["MONEY"] == 1.0
+    assert _typed(tagger, "How much money did the film make?").labels.get("QUANTITY", 0) < 1.0
