@@ -371,12 +371,20 @@ def _word_span(words: list[re.Match], entity: Entity) -> tuple[int, int]:
 
 
 def _with_listed(candidate: Candidate, entity: Entity, join: re.Pattern = _LIST_JOIN) -> Entity:
-    """The entity with the ones of its kind listed after it ("Maria Lopez and Kevin Doyle")."""
-    end = entity.end
+    """The entity with the ones of its kind listed before and after it ("Maria Lopez and Kevin
+    Doyle", "Sweden and Ireland"); any names count as one kind, as the tagger often labels the
+    items of one list apart ("Splash and Apollo 13")."""
+    def alike(other: Entity) -> bool:
+        return other.label == entity.label or {other.label, entity.label} <= set(PROPER_NAMES)
+
+    start, end = entity.start, entity.end
+    for other in reversed(candidate.entities):
+        if other.end <= start and alike(other) and join.fullmatch(candidate.text[other.end : start]):
+            start = other.start
     for other in candidate.entities:
-        if other.start >= end and other.label == entity.label and join.fullmatch(candidate.text[end : other.start]):
+        if other.start >= end and alike(other) and join.fullmatch(candidate.text[end : other.start]):
             end = other.end
-    return Entity(entity.start, end, entity.label)
+    return Entity(start, end, entity.label)
 
 
 def _abbreviations(text: str) -> tuple[frozenset[str], frozenset[str]]:

@@ -223,6 +223,11 @@ def test_an_apposition_reaches_past_capitalised_words(reader):
     ("Christmas sales were the worst since which year?", "Sales fell in December after a rise in November, the worst Christmas since 1981.", "1981"),
     ("Which club did the team beat in the cup?", "After the 3-0 win at Roma on Tuesday, the coach praised the players in Madrid.", "Roma"),  # a place
     ("How long will the striker be out?", "The striker was hurt on Saturday and will be out for two to three weeks.", "two to three weeks"),
+    # plural questions take the whole list, before and after the best item, whatever labels its names got
+    ("Which two countries were ranked ahead of the UK for business use of ICT?", "The study placed the UK third behind Sweden and Ireland for business use.", "Sweden and Ireland"),
+    ("On which earlier films did they work together?", "They previously worked together, with producer Brian Grazer, on Splash and Apollo 13.", "Splash and Apollo 13"),
+    ("Where does the show rank among prime-time programmes?", "The show has averaged five million viewers and is 91st in the rankings.", "91st"),
+    ("How much gold does the fund hold?", "The fund holds 3,217 tonnes of gold, valued at $40 an ounce.", "3,217 tonnes"),
 ])
 def test_the_answer_phrase_of_one_sentence(reader, question, sentence, expected):
     assert _ask(reader, question, (_passage("story", "Story", [sentence]),)).text == expected
