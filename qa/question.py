@@ -111,6 +111,7 @@ _NOUN_RUN = {"ADJ", "NOUN", "PROPN", "NUM"}
 _NAMING = {"name", "title"}  # "the name of X": X says what is asked
 _MEASURING = {"size", "kind", "type", "sort"}  # "the size of X": X says what is asked when it is of a listed kind
 _DO_HAVE = {"do", "does", "did", "has", "have", "had"}
+_CLAUSE_BREAK = re.compile(r"[,;:]\s|\s[-–—]\s")
 _HOW_MUCH = re.compile(r"how\s+much\b", re.I)
 _LEADING_PREPOSITION = re.compile(r"\b(?:by|in|for|at|from|to|since|until|on|with)\s+$", re.I)
 _ASKS_NAME = re.compile(r"what(?:'s|\s+(?:is|was|are|were))\s+the\s+(?:name|title)s?\s+of\b", re.I)
@@ -165,6 +166,19 @@ def _measured(noun: str) -> AnswerType:
     if noun == "time":
         return AnswerType("duration", DURATION, noun)
     return AnswerType("amount", MONEY_OR_QUANTITY, noun)
+
+
+def asked_clause(question: str) -> str | None:
+    """The clause that asks, when the question has others that set the scene ("U2 sold 150,000
+    tickets - in which city does the tour begin?" → "in which city does the tour begin")."""
+    wh = _asked_wh(question)
+    if not wh:
+        return None
+    cuts = [0, *(m.end() for m in _CLAUSE_BREAK.finditer(question)), len(question)]
+    start = max(c for c in cuts if c <= wh.start())
+    end = min(c for c in cuts if c > wh.start())
+    clause = question[start:end].strip(" ,;:-–—?")
+    return clause if len(clause.split()) >= 3 and len(clause) < len(question.strip(" ?")) else None
 
 
 def _asked_wh(question: str) -> re.Match | None:

@@ -19,7 +19,7 @@ from qa.config import Config
 from qa.embed import Embedder
 from qa.entities import HONORIFICS, Entity, EntityTagger
 from qa.index import ArticleIndex
-from qa.question import PROPER_NAMES, AnswerType, expected_answer, singular
+from qa.question import PROPER_NAMES, AnswerType, asked_clause, expected_answer, singular
 from qa.schema import Answer, Passage
 
 _QUESTION_WORDS = {"who", "whom", "whose", "what", "when", "where", "which", "why", "how", "much", "mani", "many", "did", "does", "do"}
@@ -146,8 +146,13 @@ class ExtractiveReader:
         self._score_terms(ranking.terms, candidates)
         shortlist = _shortlist(candidates)
         texts = [c.text for c in shortlist]
-        for candidate, similarity in zip(shortlist, self.embedder.encode([c.in_context for c in shortlist]) @ query_vector):
-            candidate.dense = float(similarity)
+        vectors = self.embedder.encode([c.in_context for c in shortlist])
+        similarity = vectors @ query_vector
+        clause = asked_clause(question)
+        if clause:  # the asking clause alone says best what the answer sentence is about
+            similarity = (similarity + vectors @ self.embedder.encode([clause])[0]) / 2
+        for candidate, value in zip(shortlist, similarity):
+            candidate.dense = float(value)
         if wanted:
             for candidate, entities in zip(shortlist, self.tagger.tag(texts)):
                 entities = self._without_head(candidate.text, entities, wanted.head)

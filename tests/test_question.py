@@ -1,6 +1,6 @@
 import pytest
 
-from qa.question import asks_for_latest, expected_answer
+from qa.question import asked_clause, asks_for_latest, expected_answer
 
 
 @pytest.mark.parametrize(
@@ -157,3 +157,13 @@ def test_how_much_of_an_unlisted_noun_takes_a_quantity_as_well_as_money(tagger):
     gold = _typed(tagger, "How much gold does the fund hold?")
     assert gold.labels["QUANTITY"] == gold.labels["MONEY"] == 1.0
     assert _typed(tagger, "How much money did the film make?").labels.get("QUANTITY", 0) < 1.0
+
+
+@pytest.mark.parametrize("question, clause", [
+    ("U2 sold 150,000 tickets in an hour - in which city does the tour begin?", "in which city does the tour begin"),
+    ("Robert Jackson, the minister who defected, is MP for which constituency?", "is MP for which constituency"),
+    ("Who won the race?", None),  # one clause: the question itself
+    ("Who won, then?", None),  # too short to say anything alone
+])
+def test_the_asking_clause(question, clause):
+    assert asked_clause(question) == clause

@@ -282,3 +282,14 @@ def test_the_story_s_first_sentence_is_read_even_when_not_retrieved(reader):
     answer = _ask(reader, "In what year was the Borders rail line shut down?", (second,))
     assert answer.text == "1969" and answer.passage.chunk is first.chunk  # cited from its own passage
     assert answer.passage.chunk.text[answer.start : answer.end] == "1969"
+
+
+def test_a_scene_setting_question_is_also_compared_by_its_asking_clause(reader):
+    question = "The band sold all the tickets in an hour - in which city does the tour begin?"
+    tour = _passage("tour", "Tour", ["The tour begins in San Diego on 28 March.", "The tickets sold out in an hour."])
+    vector = reader.embedder.encode([question])[0]
+    ranking = reader.rank(question, vector, [tour])
+    clause = reader.embedder.encode(["in which city does the tour begin"])[0]
+    for candidate in ranking.candidates:
+        own = reader.embedder.encode([candidate.in_context])[0]
+        assert candidate.dense == pytest.approx((own @ vector + own @ clause) / 2, abs=1e-5)
