@@ -37,6 +37,7 @@ NAME = "NAME"  # a proper name the recogniser left untagged
 _MODEL_NUMBER = re.compile(r"\d{2,5}")
 _WEEKDAY_PAPER = re.compile(r"\b[Tt]he (?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)$")
 _NAME_JOINS = {"of", "and", "&", "for", "de", "du", "la", "von", "van"}
+_DASH_CLAUSE = re.compile(r"\s+[-–—]\s+[a-z]")
 _NUMBER_LABELS = {"DATE", "TIME", "CARDINAL", "ORDINAL"}
 _CODE_NAME = re.compile(r"(?![QH][1-4]$)[A-Z][A-Za-z-]*\d[\w-]*")  # not a quarter or half of a year ("Q3")
 _FREQUENCIES = {"annual", "annually", "daily", "weekly", "monthly", "yearly", "quarterly", "nightly", "hourly"}  # no date
@@ -118,7 +119,8 @@ def _recognised(text: str, doc) -> list[Entity]:
 
 def _widen(text: str, start: int, end: int, label: str) -> Entity:
     """spaCy leaves the currency sign or the unit outside some numeric spans ('$' + '1.13bn',
-    '£5' + 'm', '17.30' + 'm', '18' + ' tonnes') and a possessive inside a person's name."""
+    '£5' + 'm', '17.30' + 'm', '18' + ' tonnes') and a possessive inside a person's name, and
+    takes the start of a clause after a dash into a name."""
     if label in _NUMERIC:
         if start > 0 and text[start - 1] in _CURRENCY_BEFORE:
             start -= 1
@@ -132,6 +134,9 @@ def _widen(text: str, start: int, end: int, label: str) -> Entity:
             end += unit.end()
             if re.search(_CURRENCY_WORDS, unit.group(0), re.I):
                 label = "MONEY"
+    dash = _DASH_CLAUSE.search(text[start:end])
+    if dash and label not in _NUMERIC:
+        end = start + dash.start()  # "Perm 35 - a Soviet camp": the dash opens a clause, the name ends before it
     if label == "PERSON" and re.search(r"['’]s?$", text[start:end]):
         end = start + len(re.sub(r"['’]s?$", "", text[start:end]))  # "Jackie Milburn's record": the person is Jackie Milburn
     if label == "MONEY" and start < end and text[start] not in _CURRENCY_BEFORE and not re.search(r"\d", text[start:end]):

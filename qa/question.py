@@ -41,7 +41,7 @@ _ORG_NOUNS = (
     r"operator|insurer|regulator|charity|union|council|court|ministry|committee|school|website|supplier|tank"
 )
 _PLACE_NOUNS = r"city|country|town|village|region|state|county|place|venue|stadium|continent|nation|capital|island|area|street|district|province|constituency|borough"
-_MONEY_WORDS = r"ransom|compensation|reward|payout|loan|aid|funding|rent|tax|collect\w*|donat\w*|gift|grant|award|prize|cost|pay|paid|price|worth|spend|spent|raise|raised|earn|earned|fund|budget|value|valued|charge|fine|fined|sell|sold|buy|bought|invest|profit|loss|revenue|sales|salary|deal|bid|money|cash|£|\$|€"
+_MONEY_WORDS = r"ransom|compensation|reward|payout|loan|aid|funding|rent|tax|collect\w*|donat\w*|gift|grant|award|prize|cost|deficit|surplus|debt|turnover|bonus|wage|fortune|damages|pay|paid|price|worth|spend|spent|raise|raised|earn|earned|fund|budget|value|valued|charge|fine|fined|sell|sold|buy|bought|invest|profit|loss|revenue|sales|salary|deal|bid|money|cash|£|\$|€"
 _PERSON_NOUNS = (
     r"person|man|woman|player|minister|chief|boss|executive|official|spokesman|spokeswoman|spokesperson|star|singer|actor"
     r"|actress|director|leader|president|manager|coach|chairman|chairwoman|founder|author|writer|winner|lawyer|solicitor"
@@ -72,10 +72,11 @@ _RULES: list[tuple[str, str, dict[str, float]]] = [
     ("place", rf"{_WH}\s+(?:\w+\s+)?(?:{_PLACE_NOUNS})\b|where\b|in what (?:part|location)\b", PLACE),
     ("date", rf"{_WH}\s+(?:year|date|day|month|decade|season|week|weekend|century)\b|when\b|how soon\b", DATE),
     ("length", r"how long (?:is|are|was|were)\b", LENGTH),  # "How long is the tunnel?", "How long was he out?"
-    ("number", r"how (?:tall|wide|big|large|heavy) (?:is|are|was|were)\b", COUNT),
+    ("number", rf"how (?:tall|wide|big|large|heavy) (?:is|are|was|were)\b(?!.*\b(?:{_MONEY_WORDS}))", COUNT),  # not "How big was the deficit?"
     ("duration", r"how long\b|how old\b|what age\b|(?:for\s+)?how many (?:years|months|weeks|days|hours|minutes|decades)\b", DURATION),
     ("percentage", r"(?:what|which)\s+(?:percentage|percent|proportion|share|rate)\b|how much\b.*%", PERCENT),
-    ("change", rf"by how much\b|how much (?:\w+\s+){{1,6}}?(?:{_CHANGE_VERBS})\b", CHANGE),
+    ("change", rf"by how much\b|how much (?:\w+\s+){{1,6}}?(?:{_CHANGE_VERBS})\b|how much (?:more|less|higher|lower|bigger|smaller|cheaper|dearer)\b", CHANGE),
+    ("amount", r"how much\b.*[£$€¥]", MONEY),  # "How much of his £35bn …"
     # "How much did the film take?": no noun after "how much", so an amount of money
     ("amount", rf"how (?:much|big|large)\b(?=.*\b(?:{_MONEY_WORDS}))|how much (?:did|does|do|is|was|were|are|will|would|could|has|have|had|can)\b|{_WH}\s+(?:\w+\s+)?(?:price|sum|fee|amount|fine|salary|bill|value|cost|figure)\b", MONEY),
     ("number", r"how (?:many|much|far|big|large|high|tall|fast|heavy)\b|(?:what|which) (?:number|total|size|score|margin)\b", COUNT),

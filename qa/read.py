@@ -42,13 +42,13 @@ _HONORIFIC = re.compile(rf"\b(?:{'|'.join(HONORIFICS)})\b\.?")
 _SAME_NOUNS = [set(group.split()) for group in (  # nouns news copy uses for one another
     "film movie picture", "company firm group business corporation", "song track single", "band group act",
     "newspaper paper daily tabloid publication magazine", "programme show series", "book novel", "handset phone mobile",
-    "club side team", "website site", "airline carrier",
+    "club side team", "website site", "airline carrier", "ground stadium venue arena",
 )]
 _COMPANY_SUFFIX = re.compile(r"\b(?:Group|plc|PLC|Inc|Ltd|Corp|Corporation|Holdings|Co)\b\.?")
 _PHRASE_BREAK = re.compile(r"[,;:()\"“”]")
 # "the airline, SpiceJet", "Metrovias, the private firm", "Mick Jones, the former Clash guitarist",
 # "Allied Irish Banks, Ireland's biggest company", "Glenmorangie, one of Scotland's premier whisky firms"
-_APPOSITION = re.compile(r",\s*|,\s+(?:one of\s+)?(?:the|a|an|its|his|her|their|[A-Z][\w.-]*['’]s)\s+(?:[\w'’.-]+\s+){0,3}")
+_APPOSITION = re.compile(r"(?:,|\s[-–—])\s*|(?:,|\s[-–—])\s+(?:one of\s+)?(?:the|a|an|its|his|her|their|[A-Z][\w.-]*['’]s)\s+(?:[\w'’.-]+\s+){0,3}")
 # What an amount is compared with, or a ratio's other side ("one in 10"), is not the amount asked for.
 _BASELINE = re.compile(r"\b(?:compared (?:with|to)|versus|down from|up from|(?:\d+|one) in)\s+(?:an? |the )?$", re.I)
 _COUNT_WORD = r"\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten"
@@ -230,8 +230,10 @@ class ExtractiveReader:
     def _beside_head(self, sentence: str, entities: list[Entity], wanted: AnswerType) -> tuple[frozenset[Entity], frozenset[Entity]]:
         """The entities within a few words of the noun the question asks about, in the same phrase
         (no punctuation between): "lawyer Louise Christian", "Capgemini's principal consultant", "187 goals";
-        and of those, the ones the noun names: right after it ("Dutch firm Tulip Computers") or, when
-        the question asks for a name of no listed kind, right before it ("the Power inquiry"). A date
+        and of those, the ones the noun names: right after it ("Dutch firm Tulip Computers"), in
+        apposition to it ("De Telegraaf, a daily Amsterdam newspaper", "Perm 35 - a labour camp") or,
+        unless it is a person's or a name follows, right before it ("the Power inquiry", "Lusaka's
+        Independence stadium"; not "Chelsea striker", "Westlife track Flying Without Wings"). A date
         beside "year" is no answer for it ("£1bn a year by 2008"), nor a name before a plural ("13 US cities")."""
         if not wanted.head or not entities or wanted.name == "date":
             return frozenset(), frozenset()
@@ -239,6 +241,7 @@ class ExtractiveReader:
         at = self._head_at(stems, wanted)
         one = singular(wanted.head) == wanted.head
         near, after = set(), set()
+        followed = {h for h in at for entity in entities if _word_span(words, entity)[0] == h + 1}  # "Westlife track Flying Without Wings"
         for entity in entities:
             first, last = _word_span(words, entity)
             for h in at:
@@ -247,9 +250,10 @@ class ExtractiveReader:
                 if gap < 1 or h == last + 1 and one and singular(noun) != noun:
                     continue
                 between = sentence[min(entity.end, words[h].end()) : max(entity.start, words[h].start())]
-                if gap <= BESIDE_WORDS and not _PHRASE_BREAK.search(between) or _APPOSITION.fullmatch(between):
+                apposition = bool(_APPOSITION.fullmatch(between))
+                if gap <= BESIDE_WORDS and not _PHRASE_BREAK.search(between) or apposition:
                     near.add(entity)
-                    if h == first - 1 or h == last + 1 and wanted.name == "name":
+                    if h == first - 1 or h == last + 1 and wanted.name != "person" and h not in followed or apposition:
                         after.add(entity)
         return frozenset(near), frozenset(after)
 

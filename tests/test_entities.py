@@ -96,6 +96,11 @@ def test_digits_inside_a_word_are_no_count(tagger):
     assert "3" not in tags and "2" not in tags
 
 
+def test_a_name_ends_before_a_dash_that_opens_a_clause(tagger):
+    tags = _tags(tagger, "He was betrayed and sent to Perm 35 - a Soviet hard labour camp in the Arctic.")
+    assert not any(" - " in name for name in tags)
+
+
 def test_a_capitalised_word_with_digits_is_a_name_not_a_date(tagger):
     tags = _tags(tagger, "There is already a HDTV service in Europe called Euro1080.")
     assert tags["Euro1080"] == "NAME"

@@ -17,6 +17,9 @@ from qa.question import asked_clause, asks_for_latest, expected_answer
         ("By how much did sales fall?", "change"),  # the preposition before the wh-word counts
         ("How much did the shares rise after the report?", "change"),
         ("Where was the team ranked before the match?", "rank"),
+        ("How much less than men do women earn?", "change"),
+        ("How big was the trade deficit last year?", "amount"),  # a noun of money: not a count
+        ("How much of his £35bn in savings goes to schools?", "amount"),
         ("How many jobs will go?", "number"),
         ("How long is the new frog species?", "length"),
         ("How long did the repairs take?", "duration"),

@@ -227,6 +227,11 @@ def test_an_apposition_reaches_past_capitalised_words(reader):
     ("Which two countries were ranked ahead of the UK for business use of ICT?", "The study placed the UK third behind Sweden and Ireland for business use.", "Sweden and Ireland"),
     ("On which earlier films did they work together?", "They previously worked together, with producer Brian Grazer, on Splash and Apollo 13.", "Splash and Apollo 13"),
     ("Where does the show rank among prime-time programmes?", "The show has averaged five million viewers and is 91st in the rankings.", "91st"),
+    # an apposition names the noun, after a comma or a dash, whatever kind the tagger gave the name
+    ("To which labour camp was he sent?", "He was betrayed and sent to Perm 35 - a Soviet hard labour camp in the Arctic.", "Perm 35"),
+    ("Which Amsterdam newspaper published the picture?", "A day later De Telegraaf, a daily Amsterdam newspaper, published a picture.", "De Telegraaf"),
+    # a name right before the noun names it, unless the noun is a person's ("Chelsea striker")
+    ("At which Lusaka ground will the final be played?", "Zambia lost at Lusaka's Independence stadium, where the final is being played.", "Independence"),
     ("How much gold does the fund hold?", "The fund holds 3,217 tonnes of gold, valued at $40 an ounce.", "3,217 tonnes"),
 ])
 def test_the_answer_phrase_of_one_sentence(reader, question, sentence, expected):
