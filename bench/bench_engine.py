@@ -37,6 +37,8 @@ QUESTION_SETS = {
     "fresh-5": ROOT / "bench" / "bbc_fresh5.jsonl",
     "fresh-6": ROOT / "bench" / "bbc_fresh6.jsonl",
     "fresh-7": ROOT / "bench" / "bbc_fresh7.jsonl",
+    "fresh-8": ROOT / "bench" / "bbc_fresh8.jsonl",
+    "fresh-9": ROOT / "bench" / "bbc_fresh9.jsonl",
 }
 
 

@@ -38,7 +38,7 @@ _MODEL_NUMBER = re.compile(r"\d{2,5}")
 _WEEKDAY_PAPER = re.compile(r"\b[Tt]he (?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)$")
 _NAME_JOINS = {"of", "and", "&", "for", "de", "du", "la", "von", "van"}
 _DASH_CLAUSE = re.compile(r"\s+[-–—]\s+[a-z]")
-_NUMBER_LABELS = {"DATE", "TIME", "CARDINAL", "ORDINAL"}
+_DATE_OR_COUNT = {"DATE", "TIME", "CARDINAL", "ORDINAL"}
 _CODE_NAME = re.compile(r"(?![QH][1-4]$)[A-Z][A-Za-z-]*\d[\w-]*")  # not a quarter or half of a year ("Q3")
 _FREQUENCIES = {"annual", "annually", "daily", "weekly", "monthly", "yearly", "quarterly", "nightly", "hourly"}  # no date
 
@@ -112,7 +112,7 @@ def _recognised(text: str, doc) -> list[Entity]:
     for e in doc.ents:
         if e.label_ == "DATE" and e.text.lower() in _FREQUENCIES:
             continue
-        label = NAME if e.label_ in _NUMBER_LABELS and _CODE_NAME.fullmatch(e.text) else e.label_
+        label = NAME if e.label_ in _DATE_OR_COUNT and _CODE_NAME.fullmatch(e.text) else e.label_
         out.append(_widen(text, e.start_char, e.end_char, label))
     return out
 

@@ -270,8 +270,10 @@ def _inside_name(words: Sequence[Word], i: int) -> bool:
 
 def _hyphenated(words: Sequence[Word], i: int) -> bool:
     """A word inside a hyphenated compound: "and" in "husband-and-wife economists"."""
-    glued = lambda a, b: words[a].end == words[b].start  # noqa: E731
-    return 0 < i < len(words) - 1 and words[i - 1].text == words[i + 1].text == "-" and glued(i - 1, i) and glued(i, i + 1)
+    if not 0 < i < len(words) - 1:
+        return False
+    before, word, after = words[i - 1], words[i], words[i + 1]
+    return before.text == after.text == "-" and before.end == word.start and word.end == after.start
 
 
 def singular(noun: str) -> str:

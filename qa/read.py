@@ -47,7 +47,8 @@ _SAME_NOUNS = [set(group.split()) for group in (  # nouns news copy uses for one
 _COMPANY_SUFFIX = re.compile(r"\b(?:Group|plc|PLC|Inc|Ltd|Corp|Corporation|Holdings|Co)\b\.?")
 _PHRASE_BREAK = re.compile(r"[,;:()\"“”]")
 # "the airline, SpiceJet", "Metrovias, the private firm", "Mick Jones, the former Clash guitarist",
-# "Allied Irish Banks, Ireland's biggest company", "Glenmorangie, one of Scotland's premier whisky firms"
+# "Allied Irish Banks, Ireland's biggest company", "Glenmorangie, one of Scotland's premier whisky firms",
+# "Perm 35 - a Soviet hard labour camp"
 _APPOSITION = re.compile(r"(?:,|\s[-–—])\s*|(?:,|\s[-–—])\s+(?:one of\s+)?(?:the|a|an|its|his|her|their|[A-Z][\w.-]*['’]s)\s+(?:[\w'’.-]+\s+){0,3}")
 # What an amount is compared with, or a ratio's other side ("one in 10"), is not the amount asked for.
 _BASELINE = re.compile(r"\b(?:compared (?:with|to)|versus|down from|up from|(?:\d+|one) in)\s+(?:an? |the )?$", re.I)
