@@ -39,7 +39,7 @@ _WEEKDAY_PAPER = re.compile(r"\b[Tt]he (?:Monday|Tuesday|Wednesday|Thursday|Frid
 _NAME_JOINS = {"of", "and", "&", "for", "de", "du", "la", "von", "van"}
 _DASH_CLAUSE = re.compile(r"\s+[-–—]\s+[a-z]")
 _DATE_OR_COUNT = {"DATE", "TIME", "CARDINAL", "ORDINAL"}
-_CODE_NAME = re.compile(r"(?![QH][1-4]$)[A-Z][A-Za-z-]*\d[\w-]*")  # not a quarter or half of a year ("Q3")
+_CODE_NAME = re.compile(r"(?![QH][1-4]$|FY\d)[A-Z][A-Za-z-]*\d[\w-]*")  # not a quarter, half or financial year ("Q3", "FY2005")
 _FREQUENCIES = {"annual", "annually", "daily", "weekly", "monthly", "yearly", "quarterly", "nightly", "hourly"}  # no date
 
 

@@ -41,7 +41,8 @@ _ORG_NOUNS = (
     r"operator|insurer|regulator|charity|union|council|court|ministry|committee|school|website|supplier|tank"
 )
 _PLACE_NOUNS = r"city|country|town|village|region|state|county|place|venue|stadium|continent|nation|capital|island|area|street|district|province|constituency|borough"
-_MONEY_WORDS = r"ransom|compensation|reward|payout|loan|aid|funding|rent|tax|collect\w*|donat\w*|gift|grant|award|prize|cost|deficit|surplus|debt|turnover|bonus|wage|fortune|damages|pay|paid|price|worth|spend|spent|raise|raised|earn|earned|fund|budget|value|valued|charge|fine|fined|sell|sold|buy|bought|invest|profit|loss|revenue|sales|salary|deal|bid|money|cash|£|\$|€"
+_MONEY_WORDS = r"ransom|compensation|reward|payout|loan|aid|funding|rent|tax|collect\w*|donat\w*|gift|grant|award|prize|cost|deficit|surplus|debt|turnover|bonus|wage|fortune|damages|pay|payment|paid|price|worth|spend|spent|raise|raised|earn|earned|fund|budget|value|valued|charge|fine|fined|sell|sold|buy|bought|invest|profit|loss|revenue|sales|salary|deal|bid|money|cash|£|\$|€"
+_MONEY_WORD = rf"(?:{_MONEY_WORDS})(?:s|es|d|ed|ing)?(?!\w)"  # "costs", not "Costa Rica" or "taxi"
 _PERSON_NOUNS = (
     r"person|man|woman|player|minister|chief|boss|executive|official|spokesman|spokeswoman|spokesperson|star|singer|actor"
     r"|actress|director|leader|president|manager|coach|chairman|chairwoman|founder|author|writer|winner|lawyer|solicitor"
@@ -58,7 +59,7 @@ _PERSON_NOUNS = (
 )
 _CHANGE_VERBS = (
     r"rise|rose|risen|fall|fell|fallen|grow|grew|grown|increase|increased|drop|dropped|climb|climbed|jump|jumped"
-    r"|slip|slipped|decline|declined|gain|gained|slump|slumped|shrink|shrank|cut|reduce|reduced|up|down"
+    r"|slip|slipped|decline|declined|gain|gained|slump|slumped|shrink|shrank|reduce|reduced"
 )
 _WH = r"(?:what|which)"
 
@@ -66,19 +67,19 @@ _WH = r"(?:what|which)"
 # "whose" or "where" later in the sentence does not decide the type.
 _RULES: list[tuple[str, str, dict[str, float]]] = [
     ("organisation", rf"{_WH}\s+(?:\w+\s+)?(?:{_ORG_NOUNS})\b", ORG),
-    ("rank", r"where\b(?=.*\b(?:rank|ranks|ranked|placed)\b)", RANK),  # "Where were Scotland ranked?"
+    ("rank", r"where\b(?=[^,;]*\b(?:rank|ranks|ranked)\b)", RANK),  # "Where were Scotland ranked?"
     # "Where was she studying?": a school or employer as much as a town
     ("place", r"where\b(?=.*\b(?:stud(?:y|ies|ied|ying)|educated|enrolled|trained|work|worked|working|employed|school|college|university)\b)", INSTITUTION),
     ("place", rf"{_WH}\s+(?:\w+\s+)?(?:{_PLACE_NOUNS})\b|where\b|in what (?:part|location)\b", PLACE),
     ("date", rf"{_WH}\s+(?:year|date|day|month|decade|season|week|weekend|century)\b|when\b|how soon\b", DATE),
     ("length", r"how long (?:is|are|was|were)\b", LENGTH),  # "How long is the tunnel?", "How long was he out?"
-    ("number", rf"how (?:tall|wide|big|large|heavy) (?:is|are|was|were)\b(?!.*\b(?:{_MONEY_WORDS}))", COUNT),  # not "How big was the deficit?"
+    ("number", rf"how (?:tall|wide|big|large|heavy) (?:is|are|was|were)\b(?![^,;]*\b{_MONEY_WORD})", COUNT),  # not "How big was the deficit?"
     ("duration", r"how long\b|how old\b|what age\b|(?:for\s+)?how many (?:years|months|weeks|days|hours|minutes|decades)\b", DURATION),
     ("percentage", r"(?:what|which)\s+(?:percentage|percent|proportion|share|rate)\b|how much\b.*%", PERCENT),
-    ("change", rf"by how much\b|how much (?:\w+\s+){{1,6}}?(?:{_CHANGE_VERBS})\b|how much (?:more|less|higher|lower|bigger|smaller|cheaper|dearer)\b", CHANGE),
+    ("change", rf"by how much\b|how much (?:\w+\s+){{1,6}}?(?:{_CHANGE_VERBS})\b|how much (?:more|less|higher|lower|cheaper|dearer)\b", CHANGE),
     ("amount", r"how much\b.*[£$€¥]", MONEY),  # "How much of his £35bn …"
     # "How much did the film take?": no noun after "how much", so an amount of money
-    ("amount", rf"how (?:much|big|large)\b(?=.*\b(?:{_MONEY_WORDS}))|how much (?:did|does|do|is|was|were|are|will|would|could|has|have|had|can)\b|{_WH}\s+(?:\w+\s+)?(?:price|sum|fee|amount|fine|salary|bill|value|cost|figure)\b", MONEY),
+    ("amount", rf"how (?:much|big|large)\b(?=.*\b{_MONEY_WORD})|how much (?:did|does|do|is|was|were|are|will|would|could|has|have|had|can)\b|{_WH}\s+(?:\w+\s+)?(?:price|sum|fee|amount|fine|salary|bill|value|cost|figure)\b", MONEY),
     ("number", r"how (?:many|much|far|big|large|high|tall|fast|heavy)\b|(?:what|which) (?:number|total|size|score|margin)\b", COUNT),
     ("person", rf"who(?:m|se)?\b|(?:what|which) (?:\w+ )?(?:{_PERSON_NOUNS})\b", PERSON),
     ("work", r"(?:what|which) (?:film|movie|book|show|album|song|game|programme|program|series|play|novel|title)\b", WORK),
@@ -112,7 +113,7 @@ _NOUN_RUN = {"ADJ", "NOUN", "PROPN", "NUM"}
 _NAMING = {"name", "title"}  # "the name of X": X says what is asked
 _MEASURING = {"size", "kind", "type", "sort"}  # "the size of X": X says what is asked when it is of a listed kind
 _DO_HAVE = {"do", "does", "did", "has", "have", "had"}
-_CLAUSE_BREAK = re.compile(r"[,;:]\s|\s[-–—]\s")
+_CLAUSE_BREAK = re.compile(r"[,;:]\s|\s(?:--?|[–—])\s")
 _HOW_MUCH = re.compile(r"how\s+much\b", re.I)
 _LEADING_PREPOSITION = re.compile(r"\b(?:by|in|for|at|from|to|since|until|on|with)\s+$", re.I)
 _ASKS_NAME = re.compile(r"what(?:'s|\s+(?:is|was|are|were))\s+the\s+(?:name|title)s?\s+of\b", re.I)
@@ -269,8 +270,9 @@ def _inside_name(words: Sequence[Word], i: int) -> bool:
 
 
 def _hyphenated(words: Sequence[Word], i: int) -> bool:
-    """A word inside a hyphenated compound: "and" in "husband-and-wife economists"."""
-    if not 0 < i < len(words) - 1:
+    """A conjunction inside a hyphenated compound: "and" in "husband-and-wife economists" (not
+    "in" of "mother-in-law", whose noun is "mother")."""
+    if not 0 < i < len(words) - 1 or words[i].text.lower() not in ("and", "or", "&"):
         return False
     before, word, after = words[i - 1], words[i], words[i + 1]
     return before.text == after.text == "-" and before.end == word.start and word.end == after.start

@@ -44,6 +44,7 @@ _SAME_NOUNS = [set(group.split()) for group in (  # nouns news copy uses for one
     "newspaper paper daily tabloid publication magazine", "programme show series", "book novel", "handset phone mobile",
     "club side team", "website site", "airline carrier", "ground stadium venue arena",
 )]
+_WHERE_FROM = {"GPE", "LOC", "NORP"}  # a place before a noun says where it is from: "the London firm"
 _COMPANY_SUFFIX = re.compile(r"\b(?:Group|plc|PLC|Inc|Ltd|Corp|Corporation|Holdings|Co)\b\.?")
 _PHRASE_BREAK = re.compile(r"[,;:()\"“”]")
 # "the airline, SpiceJet", "Metrovias, the private firm", "Mick Jones, the former Clash guitarist",
@@ -233,8 +234,9 @@ class ExtractiveReader:
         (no punctuation between): "lawyer Louise Christian", "Capgemini's principal consultant", "187 goals";
         and of those, the ones the noun names: right after it ("Dutch firm Tulip Computers"), in
         apposition to it ("De Telegraaf, a daily Amsterdam newspaper", "Perm 35 - a labour camp") or,
-        unless it is a person's or a name follows, right before it ("the Power inquiry", "Lusaka's
-        Independence stadium"; not "Chelsea striker", "Westlife track Flying Without Wings"). A date
+        unless it is a person's, a name follows or the name is a place's, right before it ("the Power
+        inquiry", "Lusaka's Independence stadium"; not "Chelsea striker", "Westlife track Flying
+        Without Wings", "the London firm"). A date
         beside "year" is no answer for it ("£1bn a year by 2008"), nor a name before a plural ("13 US cities")."""
         if not wanted.head or not entities or wanted.name == "date":
             return frozenset(), frozenset()
@@ -254,7 +256,8 @@ class ExtractiveReader:
                 apposition = bool(_APPOSITION.fullmatch(between))
                 if gap <= BESIDE_WORDS and not _PHRASE_BREAK.search(between) or apposition:
                     near.add(entity)
-                    if h == first - 1 or h == last + 1 and wanted.name != "person" and h not in followed or apposition:
+                    before = h == last + 1 and wanted.name != "person" and entity.label not in _WHERE_FROM and h not in followed
+                    if h == first - 1 or before or apposition:
                         after.add(entity)
         return frozenset(near), frozenset(after)
 
@@ -384,15 +387,15 @@ def _with_listed(candidate: Candidate, entity: Entity, join: re.Pattern = _LIST_
     """The entity with the ones of its kind listed before and after it ("Maria Lopez and Kevin
     Doyle", "Sweden and Ireland"); any names count as one kind, as the tagger often labels the
     items of one list apart ("Splash and Apollo 13")."""
-    def alike(other: Entity) -> bool:
-        return other.label == entity.label or {other.label, entity.label} <= set(PROPER_NAMES)
+    def alike(other: Entity, between: str) -> bool:  # names of other labels only with "and": "Paris, Microsoft said" is no list
+        return join.fullmatch(between) and (other.label == entity.label or {other.label, entity.label} <= set(PROPER_NAMES) and "," not in between)
 
     start, end = entity.start, entity.end
     for other in reversed(candidate.entities):
-        if other.end <= start and alike(other) and join.fullmatch(candidate.text[other.end : start]):
+        if other.end <= start and alike(other, candidate.text[other.end : start]):
             start = other.start
     for other in candidate.entities:
-        if other.start >= end and alike(other) and join.fullmatch(candidate.text[end : other.start]):
+        if other.start >= end and alike(other, candidate.text[end : other.start]):
             end = other.end
     return Entity(start, end, entity.label)
 

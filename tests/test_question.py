@@ -20,6 +20,12 @@ from qa.question import asked_clause, asks_for_latest, expected_answer
         ("How much less than men do women earn?", "change"),
         ("How big was the trade deficit last year?", "amount"),  # a noun of money: not a count
         ("How much of his £35bn in savings goes to schools?", "amount"),
+        # … but not by a word that merely starts like one, nor past the clause that asks
+        ("Where was the bomb placed?", "place"),
+        ("Where is the firm, ranked third in the index, based?", "place"),
+        ("How much did it cost to set up the company?", "amount"),
+        ("How large is Costa Rica?", "number"),
+        ("How big is the taxi fleet?", "number"),
         ("How many jobs will go?", "number"),
         ("How long is the new frog species?", "length"),
         ("How long did the repairs take?", "duration"),
@@ -99,6 +105,7 @@ def _typed(tagger, question):
         ("How many days after the marathon is she racing?", "duration", "days"),
         ("Below what size of gift should tax relief apply?", "amount", "gift"),
         ("Which husband-and-wife economists wrote the report?", "person", "economists"),  # a hyphenated compound
+        ("Which mother-in-law sued the couple?", "person", "mother"),
         ("How much gold does the fund hold?", "amount", "gold"),
         ("How much compensation is the club due?", "amount", "compensation"),
     ],

@@ -232,6 +232,9 @@ def test_an_apposition_reaches_past_capitalised_words(reader):
     ("Which Amsterdam newspaper published the picture?", "A day later De Telegraaf, a daily Amsterdam newspaper, published a picture.", "De Telegraaf"),
     # a name right before the noun names it, unless the noun is a person's ("Chelsea striker")
     ("At which Lusaka ground will the final be played?", "Zambia lost at Lusaka's Independence stadium, where the final is being played.", "Independence"),
+    # a comma alone joins no names of different labels; a place before the noun says where it is from
+    ("Which players scored the goals?", "At Old Trafford, Rooney and Ronaldo scored the goals.", "Rooney and Ronaldo"),
+    ("Which firm did he join?", "He left the London firm to join Google in March.", "Google"),
     ("How much gold does the fund hold?", "The fund holds 3,217 tonnes of gold, valued at $40 an ounce.", "3,217 tonnes"),
 ])
 def test_the_answer_phrase_of_one_sentence(reader, question, sentence, expected):
