@@ -151,7 +151,8 @@ class ExtractiveReader:
         vectors = self.embedder.encode([c.in_context for c in shortlist])
         similarity = vectors @ query_vector
         clause = asked_clause(question)
-        if clause:  # the asking clause alone says best what the answer sentence is about
+        if clause:  # the asking clause alone says best what the answer sentence is about; encoded
+            # on its own, as the question is: batched with the sentences, its padding shifts the vector
             similarity = (similarity + vectors @ self.embedder.encode([clause])[0]) / 2
         for candidate, value in zip(shortlist, similarity):
             candidate.dense = float(value)
@@ -244,9 +245,9 @@ class ExtractiveReader:
         at = self._head_at(stems, wanted)
         one = singular(wanted.head) == wanted.head
         near, after = set(), set()
-        followed = {h for h in at for entity in entities if _word_span(words, entity)[0] == h + 1}  # "Westlife track Flying Without Wings"
-        for entity in entities:
-            first, last = _word_span(words, entity)
+        spans = {entity: _word_span(words, entity) for entity in entities}
+        followed = {h for h in at for first, _ in spans.values() if first == h + 1}  # "Westlife track Flying Without Wings"
+        for entity, (first, last) in spans.items():
             for h in at:
                 gap = first - h if h < first else h - last  # 1: the noun is right beside the name
                 noun = words[h].group(0).lower()
@@ -387,15 +388,16 @@ def _with_listed(candidate: Candidate, entity: Entity, join: re.Pattern = _LIST_
     """The entity with the ones of its kind listed before and after it ("Maria Lopez and Kevin
     Doyle", "Sweden and Ireland"); any names count as one kind, as the tagger often labels the
     items of one list apart ("Splash and Apollo 13")."""
-    def alike(other: Entity, between: str) -> bool:  # names of other labels only with "and": "Paris, Microsoft said" is no list
-        return join.fullmatch(between) and (other.label == entity.label or {other.label, entity.label} <= set(PROPER_NAMES) and "," not in between)
+    def listed(other: Entity, between: str) -> bool:  # names of other labels only with "and": "Paris, Microsoft said" is no list
+        names = {other.label, entity.label} <= set(PROPER_NAMES) and "," not in between
+        return bool(join.fullmatch(between)) and (other.label == entity.label or names)
 
     start, end = entity.start, entity.end
     for other in reversed(candidate.entities):
-        if other.end <= start and alike(other, candidate.text[other.end : start]):
+        if other.end <= start and listed(other, candidate.text[other.end : start]):
             start = other.start
     for other in candidate.entities:
-        if other.start >= end and alike(other, candidate.text[end : other.start]):
+        if other.start >= end and listed(other, candidate.text[end : other.start]):
             end = other.end
     return Entity(start, end, entity.label)
 
