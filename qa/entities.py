@@ -38,8 +38,10 @@ _MODEL_NUMBER = re.compile(r"\d{2,5}")
 _WEEKDAY_PAPER = re.compile(r"\b[Tt]he (?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)$")
 _NAME_JOINS = {"of", "and", "&", "for", "de", "du", "la", "von", "van"}
 _DASH_CLAUSE = re.compile(r"\s+[-–—]\s+[a-z]")
+_NAMES = {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", NAME}
 _DATE_OR_COUNT = {"DATE", "TIME", "CARDINAL", "ORDINAL"}
 _CODE_NAME = re.compile(r"(?![QH][1-4]$|FY\d)[A-Z][A-Za-z-]*\d[\w-]*")  # not a quarter, half or financial year ("Q3", "FY2005")
+_PEERAGE_BEFORE = re.compile(r"\b(?:Lord|Lady|Baroness|Baron|Sir|Dame)\s+$")
 _FREQUENCIES = {"annual", "annually", "daily", "weekly", "monthly", "yearly", "quarterly", "nightly", "hourly"}  # no date
 
 
@@ -130,13 +132,15 @@ def _widen(text: str, start: int, end: int, label: str) -> Entity:
         if label == "CARDINAL" and (unit := _UNIT_WORD_AFTER.match(text[end:])):
             return Entity(start, end + unit.end(), "QUANTITY")
         unit = _UNIT_AFTER.match(text[end:])
-        if unit.end() and end > 0 and text[end - 1].isdigit():
+        if unit.end() and re.search(r"\d(?:bn|m|k)?$", text[start:end]):  # "1.16bn" + " euros"
             end += unit.end()
             if re.search(_CURRENCY_WORDS, unit.group(0), re.I):
                 label = "MONEY"
     dash = _DASH_CLAUSE.search(text[start:end])
     if dash and label not in _NUMERIC:
         end = start + dash.start()  # "Perm 35 - a Soviet camp": the dash opens a clause, the name ends before it
+    if label == "PERSON" and (title := _PEERAGE_BEFORE.search(text, 0, start)):
+        start = title.start()  # "Lord Ashcroft": the title is part of the name
     if label == "PERSON" and re.search(r"['’]s?$", text[start:end]):
         end = start + len(re.sub(r"['’]s?$", "", text[start:end]))  # "Jackie Milburn's record": the person is Jackie Milburn
     if label == "MONEY" and start < end and text[start] not in _CURRENCY_BEFORE and not re.search(r"\d", text[start:end]):
@@ -168,7 +172,10 @@ def _with_unlabelled(doc, entities: list[Entity]) -> list[Entity]:
     for token in doc:
         following = doc[token.i + 1] if token.i + 1 < len(doc) else None
         hyphen = token.text == "-" and not token.whitespace_ and run and not run[-1].whitespace_  # "OMAP-Vox"
-        joins = run and (token.text in _NAME_JOINS or hyphen) and following is not None and following.text[:1].isupper()
+        if following is not None and following.text == "the" and token.text in _NAME_JOINS and following.i + 1 < len(doc):
+            following = doc[following.i + 1]  # "The Passion of the Christ"
+        article = token.text == "the" and run and run[-1].text in _NAME_JOINS
+        joins = run and (token.text in _NAME_JOINS or hyphen or article) and following is not None and following.text[:1].isupper()
         if free[token.i] and (token.text[:1].isupper() or (run and token.text[:1].isdigit()) or joins):
             run.append(token)  # "Duchy of Lancaster", "Halo 2", "OMAP-Vox"
         else:
@@ -196,6 +203,9 @@ def _joined(text: str, entities: list[Entity]) -> list[Entity]:
         if before and text[before.end : entity.start] == " ":
             if before.label in ("ORG", "PRODUCT", NAME) and entity.label in ("DATE", "CARDINAL") and _MODEL_NUMBER.fullmatch(text, entity.start, entity.end):
                 out[-1] = Entity(before.start, entity.end, "PRODUCT")
+                continue
+            if entity.label == "PERSON" and before.label in _NAMES and re.fullmatch(r"[A-Z][a-z]+", text[before.start : before.end]):
+                out[-1] = Entity(before.start, entity.end, "PERSON")  # "Maciej Sundra", tagged as a place and a person
                 continue
             if before.label == "DATE" and entity.label in ("ORG", NAME) and _WEEKDAY_PAPER.search(text, 0, before.end):
                 out[-1] = Entity(before.start, entity.end, "ORG")

@@ -6,10 +6,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from qa.entities import NAME, Word
+from qa.entities import NAME as UNLABELLED
+from qa.entities import Word
 
 # Expected entity labels, each with a weight (a "who" question is first a person, then an organisation).
-PROPER_NAMES = ("PERSON", "ORG", "GPE", "LOC", "FAC", "WORK_OF_ART", "PRODUCT", "EVENT", "LAW", "NORP", "LANGUAGE", NAME)
+PROPER_NAMES = ("PERSON", "ORG", "GPE", "LOC", "FAC", "WORK_OF_ART", "PRODUCT", "EVENT", "LAW", "NORP", "LANGUAGE", UNLABELLED)
 
 
 def _names(labels: dict[str, float]) -> dict[str, float]:
@@ -32,7 +33,8 @@ CHANGE = {"PERCENT": 1.0, "MONEY": 0.9, "QUANTITY": 0.6, "CARDINAL": 0.5}  # "by
 COUNT = {"CARDINAL": 1.0, "QUANTITY": 0.9, "MONEY": 0.5, "PERCENT": 0.5, "DATE": 0.2}
 DURATION = {"DATE": 1.0, "TIME": 1.0, "QUANTITY": 0.6, "CARDINAL": 0.4}
 LENGTH = {"QUANTITY": 1.0, "DATE": 1.0, "TIME": 0.8, "CARDINAL": 0.6}  # "How long is …": metres, or weeks
-WORK = _names({"WORK_OF_ART": 1.0, "PRODUCT": 0.6})
+# a title the recogniser missed is a likely answer for a question asking for a title or name
+WORK = _names({"WORK_OF_ART": 1.0, "PRODUCT": 0.6, UNLABELLED: 0.6})
 NATIONALITY = {"NORP": 1.0, "GPE": 0.6}
 
 _ORG_NOUNS = (
@@ -92,7 +94,7 @@ _WH_WORD = re.compile(r"\b(?:who|whom|whose|what|when|where|which|how)\b", re.I)
 # asks for a proper name of any kind ("Which pundit …").
 MEASURE = {"QUANTITY": 1.0, "CARDINAL": 0.6, "PERCENT": 0.3}
 VENUE = _names({"FAC": 1.0, "ORG": 0.8, "GPE": 0.7, "LOC": 0.8})
-NAME = _names({"PERSON": 0.8, "ORG": 0.8, "WORK_OF_ART": 0.8, "PRODUCT": 0.8, "GPE": 0.6, "LOC": 0.6, "FAC": 0.6, "EVENT": 0.6, "LAW": 0.6})
+NAME = _names({"PERSON": 0.8, "ORG": 0.8, "WORK_OF_ART": 0.8, "PRODUCT": 0.8, "GPE": 0.6, "LOC": 0.6, "FAC": 0.6, "EVENT": 0.6, "LAW": 0.6, UNLABELLED: 0.6})
 _HEADS: list[tuple[str, str, dict[str, float]]] = [
     ("person", _PERSON_NOUNS, PERSON),
     ("organisation", "club|team|side|opponent|rival", TEAM),

@@ -5,7 +5,8 @@ A sentence is scored on the question terms it covers (weighted by rarity, with t
 that merely name the story discounted), the same for its neighbourhood (previous sentence
 and headline), its embedding similarity to the question and the rank of its passage; for a
 question that asks for a person, date, amount, place… the score is gated on the sentence
-holding an entity of that type that the question does not already name.
+holding an entity of that type that the question does not already name, and it gains when
+the question's terms stand near that entity.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from qa.question import PROPER_NAMES, AnswerType, asked_clause, expected_answer,
 from qa.schema import Answer, Passage
 
 _QUESTION_WORDS = {"who", "whom", "whose", "what", "when", "where", "which", "why", "how", "much", "mani", "many", "did", "does", "do"}
-WEIGHTS = {"terms": 0.45, "context": 0.0, "dense": 0.35, "rank": 0.05, "beside": 0.2}  # tuned: bench/tune_reader.py
+WEIGHTS = {"terms": 0.45, "context": 0.0, "dense": 0.35, "rank": 0.05, "beside": 0.2, "around": 0.3}  # tuned: bench/tune_reader.py
+AROUND_WORDS = 12  # question words this close to an answer count towards `around`, the nearer the more
 BESIDE_WORDS = 3  # an answer this close to the noun the question asks about ("lawyer Louise Christian"); an apposition may be longer
 BESIDE_BONUS = 0.3
 TOPIC_DISCOUNT = 0.3  # weight of question terms already in the story's headline or lead
@@ -34,7 +36,7 @@ PHRASE_MIN_WEIGHT = 0.6  # an entity must fit the asked type at least this well 
 LEAD_CHARS = 400
 # Confidence that the best sentence answers: logistic over (evidence score, passage similarity),
 # fitted on labelled answerable and unanswerable questions by bench/calibrate.py.
-CONFIDENCE = (7.53, 7.63, -5.76)
+CONFIDENCE = (8.30, 7.96, -6.61)
 _ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
 _CAPITALISED_RUN = re.compile(r"[A-Z][a-z]\w*(?:\s+(?:(?:of|and|for|&)\s+)?[A-Z][a-z]\w*)+")
 _LIST_JOIN = re.compile(r"\s*(?:,\s*(?:and\s+)?|and\s+|&\s+)")
@@ -57,6 +59,8 @@ _COUNT_WORD = r"\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten"
 _RATIO = re.compile(rf"\s+in\s+(?:{_COUNT_WORD})\b(?!\s+(?:years?|months?|weeks?|days?|hours?|minutes?|games?|matches?))", re.I)
 _YEAR = re.compile(r"(?:(?:in|the|early|late|mid-?)\s+)*\d{3,4}s?", re.I)  # a date that is a year: "1337", "in the 1990s"
 _TIME_SPAN = re.compile(r"\b(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|century|centuries|nights?|seasons?)\b", re.I)
+_CONVERSION = re.compile(r"\d[\w.,]*\s\((?:[^()]*;\s)?$")  # inside the brackets after an amount: "1.16bn euros ($1.5bn; "
+_COUNTED = re.compile(r"\s[a-z]+s\b")
 _CALLED = re.compile(r"\b(?:called|named|dubbed|nicknamed|codenamed|titled|entitled|known as)\s+[\"'“‘]?$", re.I)
 _DIMENSIONS_JOIN = re.compile(r"\s*(?:by|x|×)\s*")
 _SPECIFIC = re.compile(
@@ -79,6 +83,7 @@ class Candidate:
     type_fit: float = 0.0
     score: float = 0.0
     entities: tuple[Entity, ...] = ()
+    around: float = 0.0  # question terms near a fitting entity
     near_head: frozenset[Entity] = frozenset()  # fitting entities beside the noun asked about
     after_head: frozenset[Entity] = frozenset()  # … and right after it
     previous: Candidate | None = None  # the sentence right before, when it was read too
@@ -163,6 +168,7 @@ class ExtractiveReader:
                 candidate.entities = entities
                 candidate.near_head, candidate.after_head = self._beside_head(candidate.text, fitting, wanted)
                 candidate.type_fit = max((_weight(e, wanted, candidate) for e in fitting), default=0.0)
+                candidate.around = self._around(candidate, fitting, ranking)
         for candidate in shortlist:
             candidate.score = combine(candidate, wanted)
         ranking.candidates = sorted(shortlist, key=lambda c: -c.score)
@@ -222,6 +228,25 @@ class ExtractiveReader:
             focus = {t: w * (TOPIC_DISCOUNT if t in topic else 1.0) for t, w in terms.items()}
             candidate.terms = sum(w for t, w in focus.items() if t in own) / (sum(focus.values()) or 1.0)
             candidate.context = sum(w for t, w in terms.items() if t in around) / total
+
+    def _around(self, candidate: Candidate, fitting: list[Entity], ranking: Ranking) -> float:
+        """How much of the question's term weight stands near a phrase that could be the answer,
+        each term counting less the further it is: an answer sits among the words the question
+        shares with its sentence ("tourist revenues were up by 30%"), not in another clause."""
+        words, stems = self._words(candidate.text)
+        total = sum(ranking.terms.values()) or 1.0
+        best = 0.0
+        for entity in fitting:
+            if _weight(entity, ranking.wanted, candidate) < PHRASE_MIN_WEIGHT:
+                continue
+            first, last = _word_span(words, entity)
+            gaps: dict[str, int] = {}
+            for i, stem in enumerate(stems):
+                if stem in ranking.terms and not first <= i <= last:
+                    gaps[stem] = min(gaps.get(stem, len(stems)), first - i if i < first else i - last)
+            near = sum(ranking.terms[t] * max(0.0, 1 - (gap - 1) / AROUND_WORDS) for t, gap in gaps.items())
+            best = max(best, near / total)
+        return best
 
     def _could_answer(self, sentence: str, entity: Entity, ranking: Ranking) -> bool:
         """An entity of a label the asked type takes, that the question does not already name
@@ -319,6 +344,7 @@ class ExtractiveReader:
         if phrase and ranking.wanted.name == "measure":
             phrase = _with_listed(best, phrase, _DIMENSIONS_JOIN)  # "12cm by 7.4cm"
         if phrase:
+            phrase = _with_unit(best.text, phrase, ranking.wanted)
             return Answer(best.text[phrase.start : phrase.end], start + phrase.start, start + phrase.end, confidence(best), passage, start, end)
         return Answer(best.text, start, end, confidence(best), passage, start, end)
 
@@ -338,7 +364,8 @@ class ExtractiveReader:
             beside = entity in best.near_head  # "a weight limit of 18 tonnes"
             ratio = re.fullmatch(_COUNT_WORD, phrase, re.I) and _RATIO.match(best.text, entity.end)  # "One in 10"
             baseline = bool(_BASELINE.search(best.text, 0, entity.start) or ratio)
-            scored.append((weight - 0.02 * distance + 0.1 * specific + 0.2 * beside - 0.2 * baseline, entity))
+            converted = entity.label == "MONEY" and bool(_CONVERSION.search(best.text, 0, entity.start))  # "$2bn (£1.1bn)": the first is the amount
+            scored.append((weight - 0.02 * distance + 0.1 * specific + 0.2 * beside - 0.2 * (baseline or converted), entity))
         return _fullest(best, max(scored, key=lambda pair: pair[0])[1]) if scored else None
 
 
@@ -376,6 +403,13 @@ def _fullest(candidate: Candidate, entity: Entity) -> Entity:
     name = candidate.text[entity.start : entity.end]
     fuller = [e for e in candidate.entities if e.end - e.start > len(name) and candidate.text[e.start : e.end].endswith(" " + name)]
     return fuller[0] if fuller else entity
+
+
+def _with_unit(text: str, entity: Entity, wanted: AnswerType) -> Entity:
+    """For a length or span of time, a count with what it counts ("nearly 30 pages")."""
+    if entity.label == "CARDINAL" and wanted.name in ("length", "duration", "measure") and (noun := _COUNTED.match(text, entity.end)):
+        return Entity(entity.start, noun.end(), "QUANTITY")
+    return entity
 
 
 def _word_span(words: list[re.Match], entity: Entity) -> tuple[int, int]:

@@ -151,3 +151,20 @@ def test_any_text_gets_entities_with_exact_offsets(tagger, text):
     entities = tagger.tag([text])[0]
     assert all(0 <= e.start < e.end <= len(text) for e in entities)
     assert all(a.end <= b.start for a, b in zip(entities, entities[1:]))  # ordered, never overlapping
+
+
+def test_an_amount_in_billions_keeps_its_currency_word(tagger):
+    assert _tags(tagger, "The firm earned 1.16bn euros ($1.5bn; £800m) last year.")["1.16bn euros"] == "MONEY"
+
+
+def test_a_peer_s_title_is_part_of_the_name(tagger):
+    assert _tags(tagger, "The party repaid £500,000 to former Tory Treasurer Lord Ashcroft.")["Lord Ashcroft"] == "PERSON"
+
+
+def test_a_first_name_tagged_apart_joins_the_person(tagger):
+    tags = _tags(tagger, "Maciej Sundra, who designed the user interface, says the goal is access.")
+    assert tags["Maciej Sundra"] == "PERSON" and "Maciej" not in tags
+
+
+def test_an_unlabelled_title_keeps_of_the_inside(tagger):
+    assert "Passion of the Christ" in _tags(tagger, "Unlike other film-makers, Passion of the Christ director Mel Gibson will not campaign.")

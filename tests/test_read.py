@@ -236,6 +236,17 @@ def test_an_apposition_reaches_past_capitalised_words(reader):
     ("Which players scored the goals?", "At Old Trafford, Rooney and Ronaldo scored the goals.", "Rooney and Ronaldo"),
     ("Which firm did he join?", "He left the London firm to join Google in March.", "Google"),
     ("How much gold does the fund hold?", "The fund holds 3,217 tonnes of gold, valued at $40 an ounce.", "3,217 tonnes"),
+    # an amount, not its conversion in brackets
+    ("How much did the recut version take?", "The recut version took $239,850 (£125,000), despite opening in 957 cinemas.", "$239,850"),
+    ("How much did the firm earn?", "The firm earned 1.16bn euros ($1.5bn; £800m) last year.", "1.16bn euros"),
+    # a length or span of time counted in things: the count with the things
+    ("Roughly how long is the form a sponsor must file?", "A sponsor must file a petition, a form amounting to nearly 30 pages.", "nearly 30 pages"),
+    # a peer's title is part of the name; a first name the tagger took for a place joins the person
+    ("To which former treasurer was the money repaid?", "The party had repaid £500,000 to former Tory Treasurer Lord Ashcroft last year.", "Lord Ashcroft"),
+    ("Who designed the user interface?", "Maciej Sundra, who designed the user interface for the E-slates, says the goal is access.", "Maciej Sundra"),
+    # a title with "of the" inside; a name the tagger gave no kind, right after the question's verb
+    ("Which Mel Gibson film won best drama?", "Mel Gibson's The Passion of the Christ won best drama at the awards.", "The Passion of the Christ"),
+    ("Which character did she play in Mike Leigh's film Vera Drake?", "She played Nellie in Mike Leigh's film Vera Drake, which won a prize at the Venice Film Festival.", "Nellie"),
 ])
 def test_the_answer_phrase_of_one_sentence(reader, question, sentence, expected):
     assert _ask(reader, question, (_passage("story", "Story", [sentence]),)).text == expected
@@ -301,3 +312,16 @@ def test_a_scene_setting_question_is_also_compared_by_its_asking_clause(reader):
     for candidate in ranking.candidates:
         own = reader.embedder.encode([candidate.in_context])[0]
         assert candidate.dense == pytest.approx((own @ vector + own @ clause) / 2, abs=1e-5)
+
+
+def test_question_terms_near_a_fitting_entity_count_more_the_nearer_they_are(reader):
+    question = "By what percentage did tourism revenues increase?"
+    near = "Tourism revenues increased by 30% in the year."
+    far = "Tourism revenues were in a report, while exports increased by 14%."
+    one = "Exports were the subject of a long report the ministry published on Monday, and increased by 14%."
+    none = "Tourism revenues were the subject of a long report that the ministry published, after exports went 14% up."
+    vector = reader.embedder.encode([question])[0]
+    ranking = reader.rank(question, vector, [_passage("tourism", "Report", [near, far, one, none])])
+    around = {c.text: c.around for c in ranking.candidates}
+    assert around[near] > around[far] > around[one] > around[none] == 0
+    assert around[one] == pytest.approx((1 - 1 / 12) / 4)  # "increased", two words before "14%": one of four terms
