@@ -41,7 +41,8 @@ _DASH_CLAUSE = re.compile(r"\s+[-–—]\s+[a-z]")
 _NAMES = {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", NAME}
 _DATE_OR_COUNT = {"DATE", "TIME", "CARDINAL", "ORDINAL"}
 _CODE_NAME = re.compile(r"(?![QH][1-4]$|FY\d)[A-Z][A-Za-z-]*\d[\w-]*")  # not a quarter, half or financial year ("Q3", "FY2005")
-_PEERAGE_BEFORE = re.compile(r"\b(?:Lord|Lady|Baroness|Baron|Sir|Dame)\s+$")
+_PEERAGES = ("Lord", "Lady", "Baroness", "Baron", "Sir", "Dame")
+_PEERAGE_BEFORE = re.compile(rf"\b(?:{'|'.join(_PEERAGES)})\s+$")
 _FREQUENCIES = {"annual", "annually", "daily", "weekly", "monthly", "yearly", "quarterly", "nightly", "hourly"}  # no date
 
 
@@ -190,7 +191,8 @@ def _with_unlabelled(doc, entities: list[Entity]) -> list[Entity]:
             run = run[:-1]
         lone = len(run) == 1 and (_opens(run[0]) or run[0].text.rstrip(".") in HONORIFICS)  # "Mr" of "Mr Brown"
         if run and not lone and not all(t.is_stop for t in run):
-            names.append(Entity(run[0].idx, run[-1].idx + len(run[-1].text), NAME))
+            titled = run[0].text.rstrip(".") in HONORIFICS or run[0].text in _PEERAGES  # "Lord Faulkner of Worcester"
+            names.append(Entity(run[0].idx, run[-1].idx + len(run[-1].text), "PERSON" if titled else NAME))
     return sorted(entities + names, key=lambda e: e.start)
 
 

@@ -62,6 +62,7 @@ _PERSON_NOUNS = (
 _CHANGE_VERBS = (
     r"rise|rose|risen|fall|fell|fallen|grow|grew|grown|increase|increased|drop|dropped|climb|climbed|jump|jumped"
     r"|slip|slipped|decline|declined|gain|gained|slump|slumped|shrink|shrank|reduce|reduced"
+    r"|rising|falling|growing|increasing|dropping|climbing|jumping|slipping|declining|gaining|slumping|shrinking"
 )
 _WH = r"(?:what|which)"
 
@@ -78,7 +79,7 @@ _RULES: list[tuple[str, str, dict[str, float]]] = [
     ("number", rf"how (?:tall|wide|big|large|heavy) (?:is|are|was|were)\b(?![^,;]*\b{_MONEY_WORD})", COUNT),  # not "How big was the deficit?"
     ("duration", r"how long\b|how old\b|what age\b|(?:for\s+)?how many (?:years|months|weeks|days|hours|minutes|decades)\b", DURATION),
     ("percentage", r"(?:what|which)\s+(?:percentage|percent|proportion|share|rate)\b|how much\b.*%", PERCENT),
-    ("change", rf"by how much\b|how much (?:\w+\s+){{1,6}}?(?:{_CHANGE_VERBS})\b|how much (?:more|less|higher|lower|cheaper|dearer)\b", CHANGE),
+    ("change", rf"by how much\b|how (?:fast|quickly) (?:\w+\s+){{1,6}}?(?:{_CHANGE_VERBS})\b|how much (?:\w+\s+){{1,6}}?(?:{_CHANGE_VERBS})\b|how much (?:more|less|higher|lower|cheaper|dearer)\b", CHANGE),
     ("amount", r"how much\b.*[£$€¥]", MONEY),  # "How much of his £35bn …"
     # "How much did the film take?": no noun after "how much", so an amount of money
     ("amount", rf"how (?:much|big|large)\b(?=.*\b{_MONEY_WORD})|how much (?:did|does|do|is|was|were|are|will|would|could|has|have|had|can)\b|{_WH}\s+(?:\w+\s+)?(?:price|sum|fee|amount|fine|salary|bill|value|cost|figure)\b", MONEY),
@@ -104,8 +105,8 @@ _HEADS: list[tuple[str, str, dict[str, float]]] = [
     ("date", "year|date|day|month|decade|season|week|weekend|century|night|evening|morning|afternoon", DATE),
     ("percentage", "percentage|percent|proportion|share|rate|stake|holding", PERCENT),
     ("amount", "price|sum|fee|amount|fine|salary|bill|value|cost|budget|wage|pay|bonus|fortune|compensation|damages|profit|revenue|loss|debt|deficit|surplus|turnover|gift|donation|loan|grant", MONEY),
-    ("number", "number|total|size|score|margin|attendance|population|majority|tally|crowd|age", COUNT),
-    ("rank", "ranking|rank|position", RANK),
+    ("number", "number|total|size|score|margin|attendance|population|majority|tally|crowd|age|target|quota|limit|ceiling|threshold", COUNT),
+    ("rank", "ranking|rank|position|minute|round|lap", RANK),  # "In which minute did he score?": the 84th
     ("measure", "dimension|speed|temperature|height|weight|distance|length|capacity|pressure|depth|width|area|volume", MEASURE),
     ("work", "film|movie|book|show|album|song|game|programme|program|series|play|novel|title|single|track|documentary|drama|sitcom|opera|musical|painting", WORK),
     ("nationality", "nationality", NATIONALITY),

@@ -168,3 +168,8 @@ def test_a_first_name_tagged_apart_joins_the_person(tagger):
 
 def test_an_unlabelled_title_keeps_of_the_inside(tagger):
     assert "Passion of the Christ" in _tags(tagger, "Unlike other film-makers, Passion of the Christ director Mel Gibson will not campaign.")
+
+
+def test_a_name_the_recogniser_missed_is_a_person_s_when_a_title_opens_it(tagger):
+    tags = _tags(tagger, "Lord Faulkner of Worcester, who chaired the inquiry, said the rules were weak.")
+    assert tags["Lord Faulkner of Worcester"] == "PERSON"

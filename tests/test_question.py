@@ -20,6 +20,8 @@ from qa.question import asked_clause, asks_for_latest, expected_answer
         ("How much less than men do women earn?", "change"),
         ("How big was the trade deficit last year?", "amount"),  # a noun of money: not a count
         ("How much of his £35bn in savings goes to schools?", "amount"),
+        ("How fast is personal debt growing each year?", "change"),  # a rate: 15% a year
+        ("How fast can the robot run?", "number"),
         # … but not by a word that merely starts like one, nor past the clause that asks
         ("Where was the bomb placed?", "place"),
         ("Where is the firm, ranked third in the index, based?", "place"),
@@ -108,6 +110,8 @@ def _typed(tagger, question):
         ("Which mother-in-law sued the couple?", "person", "mother"),
         ("How much gold does the fund hold?", "amount", "gold"),
         ("How much compensation is the club due?", "amount", "compensation"),
+        ("In which minute did he score his first goal?", "rank", "minute"),  # the 84th
+        ("What annual target of visa applications was each officer given?", "number", "target"),
     ],
 )
 def test_the_noun_asked_about_decides_the_type(tagger, question, kind, head):
