@@ -39,6 +39,8 @@ QUESTION_SETS = {
     "fresh-7": ROOT / "bench" / "bbc_fresh7.jsonl",
     "fresh-8": ROOT / "bench" / "bbc_fresh8.jsonl",
     "fresh-9": ROOT / "bench" / "bbc_fresh9.jsonl",
+    "fresh-10": ROOT / "bench" / "bbc_fresh10.jsonl",
+    "fresh-11": ROOT / "bench" / "bbc_fresh11.jsonl",
 }
 
 

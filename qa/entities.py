@@ -30,7 +30,7 @@ _NUMERIC = {"MONEY", "CARDINAL", "QUANTITY", "PERCENT"}
 _EXTENDABLE = {"ORG", "FAC", "PRODUCT", "WORK_OF_ART", "EVENT", "LAW"}
 # Capitalised words ending right before a name, inside a sentence (after a space that follows a
 # word, not a full stop or quote).
-HONORIFICS = ("Mr", "Mrs", "Ms", "Miss", "Dr", "Sir", "Lord", "Lady", "Dame")
+HONORIFICS = ("Mr", "Mrs", "Ms", "Miss", "Dr", "Sir", "Lord", "Lady", "Dame", "Baroness", "Baron")
 _CAPITALISED_BEFORE = re.compile(rf"(?<=[\w,;] )(?!(?:{'|'.join(HONORIFICS)})\b)(?:[A-Z][\w&.-]* )+$")
 _TAGGING = ["tok2vec", "tagger", "attribute_ruler"]  # part-of-speech components; the recogniser has its own tok2vec
 NAME = "NAME"  # a proper name the recogniser left untagged
@@ -38,11 +38,10 @@ _MODEL_NUMBER = re.compile(r"\d{2,5}")
 _WEEKDAY_PAPER = re.compile(r"\b[Tt]he (?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)$")
 _NAME_JOINS = {"of", "and", "&", "for", "de", "du", "la", "von", "van"}
 _DASH_CLAUSE = re.compile(r"\s+[-–—]\s+[a-z]")
-_NAMES = {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", NAME}
+_FIRST_NAME_AS = {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", NAME}  # labels a first name gets when tagged apart
 _DATE_OR_COUNT = {"DATE", "TIME", "CARDINAL", "ORDINAL"}
 _CODE_NAME = re.compile(r"(?![QH][1-4]$|FY\d)[A-Z][A-Za-z-]*\d[\w-]*")  # not a quarter, half or financial year ("Q3", "FY2005")
-_PEERAGES = ("Lord", "Lady", "Baroness", "Baron", "Sir", "Dame")
-_PEERAGE_BEFORE = re.compile(rf"\b(?:{'|'.join(_PEERAGES)})\s+$")
+_PEERAGE_BEFORE = re.compile(r"\b(?:Lord|Lady|Baroness|Baron|Sir|Dame)\s+$")  # titles that are part of a name
 _FREQUENCIES = {"annual", "annually", "daily", "weekly", "monthly", "yearly", "quarterly", "nightly", "hourly"}  # no date
 
 
@@ -191,7 +190,7 @@ def _with_unlabelled(doc, entities: list[Entity]) -> list[Entity]:
             run = run[:-1]
         lone = len(run) == 1 and (_opens(run[0]) or run[0].text.rstrip(".") in HONORIFICS)  # "Mr" of "Mr Brown"
         if run and not lone and not all(t.is_stop for t in run):
-            titled = run[0].text.rstrip(".") in HONORIFICS or run[0].text in _PEERAGES  # "Lord Faulkner of Worcester"
+            titled = run[0].text.rstrip(".") in HONORIFICS  # "Lord Faulkner of Worcester"
             names.append(Entity(run[0].idx, run[-1].idx + len(run[-1].text), "PERSON" if titled else NAME))
     return sorted(entities + names, key=lambda e: e.start)
 
@@ -206,7 +205,7 @@ def _joined(text: str, entities: list[Entity]) -> list[Entity]:
             if before.label in ("ORG", "PRODUCT", NAME) and entity.label in ("DATE", "CARDINAL") and _MODEL_NUMBER.fullmatch(text, entity.start, entity.end):
                 out[-1] = Entity(before.start, entity.end, "PRODUCT")
                 continue
-            if entity.label == "PERSON" and before.label in _NAMES and re.fullmatch(r"[A-Z][a-z]+", text[before.start : before.end]):
+            if entity.label == "PERSON" and before.label in _FIRST_NAME_AS and re.fullmatch(r"[A-Z][a-z]+", text[before.start : before.end]):
                 out[-1] = Entity(before.start, entity.end, "PERSON")  # "Maciej Sundra", tagged as a place and a person
                 continue
             if before.label == "DATE" and entity.label in ("ORG", NAME) and _WEEKDAY_PAPER.search(text, 0, before.end):

@@ -234,19 +234,8 @@ class ExtractiveReader:
         each term counting less the further it is: an answer sits among the words the question
         shares with its sentence ("tourist revenues were up by 30%"), not in another clause."""
         words, stems = self._words(candidate.text)
-        total = sum(ranking.terms.values()) or 1.0
-        best = 0.0
-        for entity in fitting:
-            if _weight(entity, ranking.wanted, candidate) < PHRASE_MIN_WEIGHT:
-                continue
-            first, last = _word_span(words, entity)
-            gaps: dict[str, int] = {}
-            for i, stem in enumerate(stems):
-                if stem in ranking.terms and not first <= i <= last:
-                    gaps[stem] = min(gaps.get(stem, len(stems)), first - i if i < first else i - last)
-            near = sum(ranking.terms[t] * max(0.0, 1 - (gap - 1) / AROUND_WORDS) for t, gap in gaps.items())
-            best = max(best, near / total)
-        return best
+        near = [_terms_near(words, stems, e, ranking.terms) for e in fitting if _weight(e, ranking.wanted, candidate) >= PHRASE_MIN_WEIGHT]
+        return max(near, default=0.0)
 
     def _could_answer(self, sentence: str, entity: Entity, ranking: Ranking) -> bool:
         """An entity of a label the asked type takes, that the question does not already name
@@ -410,6 +399,18 @@ def _with_unit(text: str, entity: Entity, wanted: AnswerType) -> Entity:
     if entity.label == "CARDINAL" and wanted.name in ("length", "duration", "measure") and (noun := _COUNTED.match(text, entity.end)):
         return Entity(entity.start, noun.end(), "QUANTITY")
     return entity
+
+
+def _terms_near(words: list[re.Match], stems: list[str], entity: Entity, terms: dict[str, float]) -> float:
+    """The share of the question's term weight near an entity, each term by its nearest place,
+    counting less the further it stands (nothing from AROUND_WORDS + 1 words on)."""
+    first, last = _word_span(words, entity)
+    gaps: dict[str, int] = {}
+    for i, stem in enumerate(stems):
+        if stem in terms and not first <= i <= last:
+            gaps[stem] = min(gaps.get(stem, len(stems)), first - i if i < first else i - last)
+    near = sum(terms[t] * max(0.0, 1 - (gap - 1) / AROUND_WORDS) for t, gap in gaps.items())
+    return near / (sum(terms.values()) or 1.0)
 
 
 def _word_span(words: list[re.Match], entity: Entity) -> tuple[int, int]:
