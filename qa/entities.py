@@ -41,6 +41,7 @@ _DASH_CLAUSE = re.compile(r"\s+[-–—]\s+[a-z]")
 _FIRST_NAME_AS = {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", NAME}  # labels a first name gets when tagged apart
 _DATE_OR_COUNT = {"DATE", "TIME", "CARDINAL", "ORDINAL"}
 _CODE_NAME = re.compile(r"(?![QH][1-4]$|FY\d)[A-Z][A-Za-z-]*\d[\w-]*")  # not a quarter, half or financial year ("Q3", "FY2005")
+_OFFICES = {"Chancellor", "Mayor", "Chief", "Justice", "Speaker", "Advocate", "Provost", "Lieutenant", "President", "Chamberlain", "Chapel", "World"}
 _PEERAGE_BEFORE = re.compile(r"\b(?:Lord|Lady|Baroness|Baron|Sir|Dame)\s+$")  # titles that are part of a name
 _FREQUENCIES = {"annual", "annually", "daily", "weekly", "monthly", "yearly", "quarterly", "nightly", "hourly"}  # no date
 
@@ -186,11 +187,11 @@ def _with_unlabelled(doc, entities: list[Entity]) -> list[Entity]:
     for run in runs:
         while run and (run[0].is_stop or run[0].text in _NAME_JOINS) and _opens(run[0]):
             run = run[1:]  # "But Real …", "The Apple Powerbook" opening a sentence
-        while run and run[-1].text in _NAME_JOINS:
-            run = run[:-1]
+        while run and (run[-1].text in _NAME_JOINS or run[-1].text == "the"):
+            run = run[:-1]  # "Lord of the" before a name the recogniser took
         lone = len(run) == 1 and (_opens(run[0]) or run[0].text.rstrip(".") in HONORIFICS)  # "Mr" of "Mr Brown"
         if run and not lone and not all(t.is_stop for t in run):
-            titled = run[0].text.rstrip(".") in HONORIFICS  # "Lord Faulkner of Worcester"
+            titled = run[0].text.rstrip(".") in HONORIFICS and run[1].text not in _OFFICES  # "Lord Faulkner of Worcester", not "Lord Mayor"
             names.append(Entity(run[0].idx, run[-1].idx + len(run[-1].text), "PERSON" if titled else NAME))
     return sorted(entities + names, key=lambda e: e.start)
 
@@ -205,7 +206,8 @@ def _joined(text: str, entities: list[Entity]) -> list[Entity]:
             if before.label in ("ORG", "PRODUCT", NAME) and entity.label in ("DATE", "CARDINAL") and _MODEL_NUMBER.fullmatch(text, entity.start, entity.end):
                 out[-1] = Entity(before.start, entity.end, "PRODUCT")
                 continue
-            if entity.label == "PERSON" and before.label in _FIRST_NAME_AS and re.fullmatch(r"[A-Z][a-z]+", text[before.start : before.end]):
+            lone = re.fullmatch(r"[A-Z][a-z]+", text[before.start : before.end]) and " " not in text[entity.start : entity.end]
+            if entity.label == "PERSON" and before.label in _FIRST_NAME_AS and lone:  # not "London Ken Livingstone"
                 out[-1] = Entity(before.start, entity.end, "PERSON")  # "Maciej Sundra", tagged as a place and a person
                 continue
             if before.label == "DATE" and entity.label in ("ORG", NAME) and _WEEKDAY_PAPER.search(text, 0, before.end):

@@ -30,6 +30,7 @@ PERCENT = {"PERCENT": 1.0, "MONEY": 0.5, "CARDINAL": 0.4, "QUANTITY": 0.3}
 MONEY_OR_QUANTITY = {"MONEY": 1.0, "QUANTITY": 1.0, "CARDINAL": 0.6, "PERCENT": 0.3}
 RANK = {"ORDINAL": 1.0, "CARDINAL": 0.7}  # "91st", over "five million" viewers
 CHANGE = {"PERCENT": 1.0, "MONEY": 0.9, "QUANTITY": 0.6, "CARDINAL": 0.5}  # "by how much did it rise": 6%, or £2m
+LEVEL = {"CARDINAL": 1.0, "MONEY": 1.0, "QUANTITY": 0.9, "PERCENT": 0.9}
 COUNT = {"CARDINAL": 1.0, "QUANTITY": 0.9, "MONEY": 0.5, "PERCENT": 0.5, "DATE": 0.2}
 DURATION = {"DATE": 1.0, "TIME": 1.0, "QUANTITY": 0.6, "CARDINAL": 0.4}
 LENGTH = {"QUANTITY": 1.0, "DATE": 1.0, "TIME": 0.8, "CARDINAL": 0.6}  # "How long is …": metres, or weeks
@@ -79,7 +80,7 @@ _RULES: list[tuple[str, str, dict[str, float]]] = [
     ("number", rf"how (?:tall|wide|big|large|heavy) (?:is|are|was|were)\b(?![^,;]*\b{_MONEY_WORD})", COUNT),  # not "How big was the deficit?"
     ("duration", r"how long\b|how old\b|what age\b|(?:for\s+)?how many (?:years|months|weeks|days|hours|minutes|decades)\b", DURATION),
     ("percentage", r"(?:what|which)\s+(?:percentage|percent|proportion|share|rate)\b|how much\b.*%", PERCENT),
-    ("change", rf"by how much\b|how (?:fast|quickly) (?:\w+\s+){{1,6}}?(?:{_CHANGE_VERBS})\b|how much (?:\w+\s+){{1,6}}?(?:{_CHANGE_VERBS})\b|how much (?:more|less|higher|lower|cheaper|dearer)\b", CHANGE),
+    ("change", rf"by how much\b|how fast (?:\w+\s+){{1,6}}?(?:{_CHANGE_VERBS})\b|how much (?:\w+\s+){{1,6}}?(?:{_CHANGE_VERBS})\b|how much (?:more|less|higher|lower|cheaper|dearer)\b", CHANGE),
     ("amount", r"how much\b.*[£$€¥]", MONEY),  # "How much of his £35bn …"
     # "How much did the film take?": no noun after "how much", so an amount of money
     ("amount", rf"how (?:much|big|large)\b(?=.*\b{_MONEY_WORD})|how much (?:did|does|do|is|was|were|are|will|would|could|has|have|had|can)\b|{_WH}\s+(?:\w+\s+)?(?:price|sum|fee|amount|fine|salary|bill|value|cost|figure)\b", MONEY),
@@ -105,7 +106,8 @@ _HEADS: list[tuple[str, str, dict[str, float]]] = [
     ("date", "year|date|day|month|decade|season|week|weekend|century|night|evening|morning|afternoon", DATE),
     ("percentage", "percentage|percent|proportion|share|rate|stake|holding", PERCENT),
     ("amount", "price|sum|fee|amount|fine|salary|bill|value|cost|budget|wage|pay|bonus|fortune|compensation|damages|profit|revenue|loss|debt|deficit|surplus|turnover|gift|donation|loan|grant", MONEY),
-    ("number", "number|total|size|score|margin|attendance|population|majority|tally|crowd|age|target|quota|limit|ceiling|threshold", COUNT),
+    ("number", "number|total|size|score|margin|attendance|population|majority|tally|crowd|age", COUNT),
+    ("level", "target|quota|limit|ceiling|threshold", LEVEL),  # a count, or an amount: "the threshold for inheritance tax"
     ("rank", "ranking|rank|position|minute|round|lap", RANK),  # "In which minute did he score?": the 84th
     ("measure", "dimension|speed|temperature|height|weight|distance|length|capacity|pressure|depth|width|area|volume", MEASURE),
     ("work", "film|movie|book|show|album|song|game|programme|program|series|play|novel|title|single|track|documentary|drama|sitcom|opera|musical|painting", WORK),

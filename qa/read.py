@@ -59,8 +59,8 @@ _COUNT_WORD = r"\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten"
 _RATIO = re.compile(rf"\s+in\s+(?:{_COUNT_WORD})\b(?!\s+(?:years?|months?|weeks?|days?|hours?|minutes?|games?|matches?))", re.I)
 _YEAR = re.compile(r"(?:(?:in|the|early|late|mid-?)\s+)*\d{3,4}s?", re.I)  # a date that is a year: "1337", "in the 1990s"
 _TIME_SPAN = re.compile(r"\b(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|century|centuries|nights?|seasons?)\b", re.I)
-_CONVERSION = re.compile(r"\d[\w.,]*\s\((?:[^()]*;\s)?$")  # inside the brackets after an amount: "1.16bn euros ($1.5bn; "
-_COUNTED = re.compile(r"\s[a-z]+s\b")
+_CONVERSION = re.compile(r"\s\((?:[^()]*;\s)?")  # between an amount and its conversion: "1.16bn euros ($1.5bn; £800m)"
+_COUNTED = re.compile(r"\s(?!(?:this|was|is|has|his|its|as|plus|unless|less|thus|does|goes|us|yes|always|perhaps)\b)[a-z]+s\b")
 _CALLED = re.compile(r"\b(?:called|named|dubbed|nicknamed|codenamed|titled|entitled|known as)\s+[\"'“‘]?$", re.I)
 _DIMENSIONS_JOIN = re.compile(r"\s*(?:by|x|×)\s*")
 _SPECIFIC = re.compile(
@@ -353,7 +353,9 @@ class ExtractiveReader:
             beside = entity in best.near_head  # "a weight limit of 18 tonnes"
             ratio = re.fullmatch(_COUNT_WORD, phrase, re.I) and _RATIO.match(best.text, entity.end)  # "One in 10"
             baseline = bool(_BASELINE.search(best.text, 0, entity.start) or ratio)
-            converted = entity.label == "MONEY" and bool(_CONVERSION.search(best.text, 0, entity.start))  # "$2bn (£1.1bn)": the first is the amount
+            converted = entity.label == "MONEY" and any(  # "$2bn (£1.1bn)": the first is the amount
+                other.label == "MONEY" and _CONVERSION.fullmatch(best.text, other.end, entity.start) for other in best.entities
+            )
             scored.append((weight - 0.02 * distance + 0.1 * specific + 0.2 * beside - 0.2 * (baseline or converted), entity))
         return _fullest(best, max(scored, key=lambda pair: pair[0])[1]) if scored else None
 

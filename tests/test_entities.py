@@ -173,3 +173,22 @@ def test_an_unlabelled_title_keeps_of_the_inside(tagger):
 def test_a_name_the_recogniser_missed_is_a_person_s_when_a_title_opens_it(tagger):
     tags = _tags(tagger, "Lord Faulkner of Worcester, who chaired the inquiry, said the rules were weak.")
     assert tags["Lord Faulkner of Worcester"] == "PERSON"
+
+
+@pytest.mark.parametrize("text, kept", [
+    ("Mayor of London Ken Livingstone opened the line.", "Ken Livingstone"),  # a place before a full name stays apart
+    ("US President George W Bush flew in on Monday.", "George W Bush"),
+])
+def test_a_name_before_a_full_name_is_not_its_first_name(tagger, text, kept):
+    tags = _tags(tagger, text)
+    assert tags[kept] == "PERSON" and not any(k.endswith(" " + kept) for k in tags)
+
+
+@pytest.mark.parametrize("text, label", [("The Lord Mayor opened the fair.", "NAME"), ("She won Miss World in 2003.", "NAME")])
+def test_a_title_opening_an_office_is_no_person(tagger, text, label):
+    name = text.split(" ", 1)[1].split(" opened")[0] if "Mayor" in text else "Miss World"
+    assert _tags(tagger, text).get(name) != "PERSON"
+
+
+def test_an_unlabelled_run_ends_before_the_article_of_a_name_taken_by_the_recogniser(tagger):
+    assert not any(k.endswith(" the") for k in _tags(tagger, "He saw the Lord of the Rings trilogy again."))

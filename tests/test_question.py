@@ -41,7 +41,10 @@ def test_expected_answer_type(question, kind):
     assert expected_answer(question).name == kind
 
 
-@pytest.mark.parametrize("question", ["What did the minister say about the plan?", "Why was the match postponed?", "Tell me about the storm"])
+@pytest.mark.parametrize("question", [
+    "What did the minister say about the plan?", "Why was the match postponed?", "Tell me about the storm",
+    "How quickly did the shares fall after the announcement?",  # a span of time as much as a change
+])
 def test_open_questions_have_no_type(question):
     assert expected_answer(question) is None
 
@@ -111,7 +114,8 @@ def _typed(tagger, question):
         ("How much gold does the fund hold?", "amount", "gold"),
         ("How much compensation is the club due?", "amount", "compensation"),
         ("In which minute did he score his first goal?", "rank", "minute"),  # the 84th
-        ("What annual target of visa applications was each officer given?", "number", "target"),
+        ("What annual target of visa applications was each officer given?", "level", "target"),  # a count or an amount
+        ("What is the threshold for inheritance tax?", "level", "threshold"),
     ],
 )
 def test_the_noun_asked_about_decides_the_type(tagger, question, kind, head):

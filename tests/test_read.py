@@ -241,6 +241,9 @@ def test_an_apposition_reaches_past_capitalised_words(reader):
     ("How much did the firm earn?", "The firm earned 1.16bn euros ($1.5bn; £800m) last year.", "1.16bn euros"),
     # a length or span of time counted in things: the count with the things
     ("Roughly how long is the form a sponsor must file?", "A sponsor must file a petition, a form amounting to nearly 30 pages.", "nearly 30 pages"),
+    ("What is the capacity of the new stadium?", "The new stadium will have a capacity of 52,000 this season.", "52,000"),  # "this" counts nothing
+    # an amount after a year in brackets is no conversion
+    ("How much did the firm earn?", "Profits for 2004 (£1.2bn) beat those of the year before.", "£1.2bn"),
     # a peer's title is part of the name; a first name the tagger took for a place joins the person
     ("To which former treasurer was the money repaid?", "The party had repaid £500,000 to former Tory Treasurer Lord Ashcroft last year.", "Lord Ashcroft"),
     ("Who designed the user interface?", "Maciej Sundra, who designed the user interface for the E-slates, says the goal is access.", "Maciej Sundra"),
