@@ -167,8 +167,9 @@ class ExtractiveReader:
                 fitting = [e for e in entities if self._could_answer(candidate.text, e, ranking)]
                 candidate.entities = entities
                 candidate.near_head, candidate.after_head = self._beside_head(candidate.text, fitting, wanted)
-                candidate.type_fit = max((_weight(e, wanted, candidate) for e in fitting), default=0.0)
-                candidate.around = self._around(candidate, fitting, ranking)
+                weights = {e: _weight(e, wanted, candidate) for e in fitting}
+                candidate.type_fit = max(weights.values(), default=0.0)
+                candidate.around = self._around(candidate, [e for e, w in weights.items() if w >= PHRASE_MIN_WEIGHT], ranking)
         for candidate in shortlist:
             candidate.score = combine(candidate, wanted)
         ranking.candidates = sorted(shortlist, key=lambda c: -c.score)
@@ -229,13 +230,12 @@ class ExtractiveReader:
             candidate.terms = sum(w for t, w in focus.items() if t in own) / (sum(focus.values()) or 1.0)
             candidate.context = sum(w for t, w in terms.items() if t in around) / total
 
-    def _around(self, candidate: Candidate, fitting: list[Entity], ranking: Ranking) -> float:
+    def _around(self, candidate: Candidate, answers: list[Entity], ranking: Ranking) -> float:
         """How much of the question's term weight stands near a phrase that could be the answer,
         each term counting less the further it is: an answer sits among the words the question
         shares with its sentence ("tourist revenues were up by 30%"), not in another clause."""
         words, stems = self._words(candidate.text)
-        near = [_terms_near(words, stems, e, ranking.terms) for e in fitting if _weight(e, ranking.wanted, candidate) >= PHRASE_MIN_WEIGHT]
-        return max(near, default=0.0)
+        return max((_terms_near(words, stems, e, ranking.terms) for e in answers), default=0.0)
 
     def _could_answer(self, sentence: str, entity: Entity, ranking: Ranking) -> bool:
         """An entity of a label the asked type takes, that the question does not already name
