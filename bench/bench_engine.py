@@ -41,6 +41,7 @@ QUESTION_SETS = {
     "fresh-9": ROOT / "bench" / "bbc_fresh9.jsonl",
     "fresh-10": ROOT / "bench" / "bbc_fresh10.jsonl",
     "fresh-11": ROOT / "bench" / "bbc_fresh11.jsonl",
+    "fresh-12": ROOT / "bench" / "bbc_fresh12.jsonl",
 }
 
 

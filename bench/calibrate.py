@@ -2,8 +2,9 @@
 
     python bench/calibrate.py INDEX QUESTIONS.jsonl [INDEX QUESTIONS.jsonl ...]
 
-Fits a two-feature logistic model (the best sentence's evidence score and its passage's dense
-similarity to the question) that separates answerable from unanswerable questions, prints its
+Fits a logistic model over the reader's confidence features (the best sentence's evidence score,
+its passage's dense similarity to the question, whether the question names a number its story
+lacks) that separates answerable from unanswerable questions, prints its
 coefficients (to copy into qa/read.py CONFIDENCE) and, with the confidence as qa/read.py has
 it now, the curve: answered rate on answerable and "not found" rate on unanswerable questions
 at each threshold.
@@ -21,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from qa.assistant import Assistant  # noqa: E402
 from qa.config import Config  # noqa: E402
 from qa.evaluate import contains, load_labelled  # noqa: E402
-from qa.read import evidence  # noqa: E402
+from qa.read import CONFIDENCE, evidence  # noqa: E402
 
 
 def collect(index: str, questions: str) -> list[dict]:
@@ -36,7 +37,7 @@ def collect(index: str, questions: str) -> list[dict]:
         best = ranking.candidates[0] if ranking.candidates else None
         rows.append({
             "answerable": bool(item["answers"]),
-            "features": evidence(best) if best else (0.0, 0.0),
+            "features": evidence(best, ranking) if best else (0.0,) * (len(CONFIDENCE) - 1),
             "confidence": reply.score,
             "hit": any(contains(reply.answer, a) for a in item["answers"]),
         })
@@ -63,7 +64,7 @@ def main() -> None:
     x = np.array([r["features"] for r in rows])
     y = np.array([r["answerable"] for r in rows], dtype=float)
     w = fit_logistic(x, y)
-    print(f"fitted CONFIDENCE = ({w[0]:.2f}, {w[1]:.2f}, {w[2]:.2f})  # score, passage dense, intercept")
+    print(f"fitted CONFIDENCE = ({', '.join(f'{v:.2f}' for v in w)})  # score, passage dense, number lacking, intercept")
     answerable = [r for r in rows if r["answerable"]]
     unanswerable = [r for r in rows if not r["answerable"]]
     print(f"\n{len(answerable)} answerable, {len(unanswerable)} unanswerable questions; current confidence:")

@@ -34,9 +34,11 @@ RELATIVE_DATE = 0.8  # fit of a date without a month or year, for "when" questio
 POINT_IN_TIME = 0.6  # fit of a date that is no span of time, for "how long" questions (or no year, for "which year")
 PHRASE_MIN_WEIGHT = 0.6  # an entity must fit the asked type at least this well to be the answer
 LEAD_CHARS = 400
-# Confidence that the best sentence answers: logistic over (evidence score, passage similarity),
-# fitted on labelled answerable and unanswerable questions by bench/calibrate.py.
-CONFIDENCE = (8.30, 7.96, -6.61)
+# Confidence that the best sentence answers: logistic over (evidence score, passage similarity,
+# whether the question names a number the story lacks), fitted on labelled answerable and
+# unanswerable questions by bench/calibrate.py.
+CONFIDENCE = (9.12, 6.93, -4.12, -6.30)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
 _CAPITALISED_RUN = re.compile(r"[A-Z][a-z]\w*(?:\s+(?:(?:of|and|for|&)\s+)?[A-Z][a-z]\w*)+")
 _LIST_JOIN = re.compile(r"\s*(?:,\s*(?:and\s+)?|and\s+|&\s+)")
@@ -105,18 +107,28 @@ class Ranking:
     terms: dict[str, float] = field(default_factory=dict)
     avoid: frozenset[str] = frozenset()
     abbreviations: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())  # the question's acronyms, its names' initials
+    numbers: frozenset[str] = frozenset()  # the numbers the question names ("2010", "1.5")
 
 
-def evidence(candidate: "Candidate") -> tuple[float, float]:
-    """The confidence features: the sentence's score and its passage's similarity to the question."""
+def evidence(candidate: Candidate, ranking: Ranking) -> tuple[float, float, float]:
+    """The confidence features: the sentence's score, its passage's similarity to the question,
+    and whether the question names a number its story lacks (in its title, text or date): a
+    question about the 2010 contest is not answered by a story of the 2005 one, however alike
+    their words."""
     passage_similarity = candidate.passage.dense_score
-    return candidate.score, candidate.dense if passage_similarity is None else passage_similarity
+    article = candidate.passage.article
+    lacks = bool(ranking.numbers - _numbers(f"{article.title}\n{article.text}\n{article.published or ''}"))
+    return candidate.score, candidate.dense if passage_similarity is None else passage_similarity, float(lacks)
 
 
-def confidence(candidate: "Candidate") -> float:
-    score, similarity = evidence(candidate)
-    a, b, c = CONFIDENCE
-    return float(1 / (1 + np.exp(-(a * score + b * similarity + c))))
+def confidence(candidate: Candidate, ranking: Ranking) -> float:
+    *weights, intercept = CONFIDENCE
+    return float(1 / (1 + np.exp(-(np.dot(weights, evidence(candidate, ranking)) + intercept))))
+
+
+def _numbers(text: str) -> frozenset[str]:
+    """The numbers written in digits in a text, thousands separators dropped ("14,000" → "14000")."""
+    return frozenset(n.replace(",", "") for n in _NUMBER.findall(text))
 
 
 def combine(candidate: Candidate, wanted: AnswerType | None, weights: dict = WEIGHTS, floor: float | None = None) -> float:
@@ -147,7 +159,7 @@ class ExtractiveReader:
     ) -> Ranking:
         candidates = self._candidates(self._reading(passages))
         wanted = expected_answer(question, self.tagger.words(question))
-        ranking = Ranking([], wanted, self._terms(query or question), avoid, _abbreviations(query or question))
+        ranking = Ranking([], wanted, self._terms(query or question), avoid, _abbreviations(query or question), _numbers(question))
         if not candidates:
             return ranking
         self._score_terms(ranking.terms, candidates)
@@ -334,8 +346,8 @@ class ExtractiveReader:
             phrase = _with_listed(best, phrase, _DIMENSIONS_JOIN)  # "12cm by 7.4cm"
         if phrase:
             phrase = _with_unit(best.text, phrase, ranking.wanted)
-            return Answer(best.text[phrase.start : phrase.end], start + phrase.start, start + phrase.end, confidence(best), passage, start, end)
-        return Answer(best.text, start, end, confidence(best), passage, start, end)
+            return Answer(best.text[phrase.start : phrase.end], start + phrase.start, start + phrase.end, confidence(best, ranking), passage, start, end)
+        return Answer(best.text, start, end, confidence(best, ranking), passage, start, end)
 
     def _phrase(self, best: Candidate, ranking: Ranking) -> Entity | None:
         """The best-fitting entity of the asked type, nearest to the question's words in the sentence."""

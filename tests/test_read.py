@@ -1,10 +1,12 @@
 """The offline reader on hand-built passages (fake embedder, real spaCy tagger)."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from qa.config import Config
-from qa.read import RELATIVE_DATE, Candidate, ExtractiveReader, _weight, confidence
+from qa.read import RELATIVE_DATE, Candidate, ExtractiveReader, _weight, confidence, evidence
 from qa.schema import Article, Chunk, Passage
 
 
@@ -99,10 +101,25 @@ def test_no_passages_no_answer(reader):
 def test_confidence_is_a_probability_that_grows_with_evidence(reader):
     ranking = reader.rank("How much did the restoration of the bridge cost?", reader.embedder.encode(["x"])[0], [BRIDGE])
     best = ranking.candidates[0]
-    value = confidence(best)
+    value = confidence(best, ranking)
     assert 0.0 < value < 1.0
     best.score += 0.2
-    assert confidence(best) > value
+    assert confidence(best, ranking) > value
+
+
+@pytest.mark.parametrize("question, lacks", [
+    ("How much did the restoration of the bridge cost in 2019?", True),  # the story has no 2019
+    ("What did the 14-month restoration of the bridge cost?", False),  # "14-month" is in the story
+    ("How much did the bridge cost in 2026?", False),  # the year of the story's date
+    ("Did the bridge cost 38.6 million dollars or 34,2 million?", True),  # "34,2" is no thousands separator
+])
+def test_a_number_the_story_lacks_lowers_the_confidence(reader, question, lacks):
+    vector = reader.embedder.encode([question])[0]
+    ranking = reader.rank(question, vector, [BRIDGE])
+    best = ranking.candidates[0]
+    assert evidence(best, ranking)[2] == float(lacks)
+    unnumbered = dataclasses.replace(ranking, numbers=frozenset())
+    assert (confidence(best, ranking) < confidence(best, unnumbered)) == lacks
 
 
 SURVEY = _passage("survey", "Shoppers fear tags", [
