@@ -48,10 +48,10 @@ def hit_rate(rows, weights: dict, floor: float | None = None) -> float:
 
 
 def grid():
-    for terms, context, dense, rank, beside, around, floor in itertools.product(
-        (0.3, 0.45, 0.6), (0.0, 0.1), (0.2, 0.35, 0.5), (0.0, 0.05, 0.15), (0.1, 0.2, 0.3), (0.0, 0.1, 0.2, 0.3, 0.45), (None, 0.3)
+    for terms, context, dense, rank, beside, around, led, floor in itertools.product(
+        (0.3, 0.45, 0.6), (0.0, 0.1), (0.2, 0.35, 0.5), (0.0, 0.05, 0.15), (0.1, 0.2, 0.3), (0.0, 0.1, 0.2, 0.3, 0.45), (0.0, 0.15), (None, 0.3)
     ):
-        yield {"terms": terms, "context": context, "dense": dense, "rank": rank, "beside": beside, "around": around}, floor
+        yield {"terms": terms, "context": context, "dense": dense, "rank": rank, "beside": beside, "around": around, "led": led}, floor
 
 
 def main() -> None:

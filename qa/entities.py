@@ -42,6 +42,8 @@ _FIRST_NAME_AS = {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", NAME}
 _DATE_OR_COUNT = {"DATE", "TIME", "CARDINAL", "ORDINAL"}
 _CODE_NAME = re.compile(r"(?![QH][1-4]$|FY\d)[A-Z][A-Za-z-]*\d[\w-]*")  # not a quarter, half or financial year ("Q3", "FY2005")
 _OFFICES = {"Chancellor", "Mayor", "Chief", "Justice", "Speaker", "Advocate", "Provost", "Lieutenant", "President", "Chamberlain", "Chapel", "World"}
+_PEER = re.compile(r"(?:Lord|Baroness|Baron|Viscount|Earl)\s")
+_OF_PLACE = re.compile(r"\s+of\s+[A-Z][\w-]*(?:\s+[A-Z][\w-]*)?")  # the place a peer is "of"
 _PEERAGE_BEFORE = re.compile(r"\b(?:Lord|Lady|Baroness|Baron|Sir|Dame)\s+$")  # titles that are part of a name
 _FREQUENCIES = {"annual", "annually", "daily", "weekly", "monthly", "yearly", "quarterly", "nightly", "hourly"}  # no date
 
@@ -109,13 +111,16 @@ class EntityTagger:
 
 
 def _recognised(text: str, doc) -> list[Entity]:
-    """spaCy's entities, repaired; "annual" or "weekly" is tagged a date but says how often, and
-    a capitalised word with digits ("Euro1080", "PS2") is a name, not a date or a count."""
+    """spaCy's entities, repaired; "annual" or "weekly" is tagged a date but says how often, a
+    capitalised word with digits ("Euro1080", "PS2") is a name, not a date or a count, and a
+    number is no name ("$" + "280bn" tagged a person)."""
     out = []
     for e in doc.ents:
         if e.label_ == "DATE" and e.text.lower() in _FREQUENCIES:
             continue
         label = NAME if e.label_ in _DATE_OR_COUNT and _CODE_NAME.fullmatch(e.text) else e.label_
+        if label not in _NUMERIC | _DATE_OR_COUNT and _NUMBER.fullmatch(e.text):
+            label = "CARDINAL"
         out.append(_widen(text, e.start_char, e.end_char, label))
     return out
 
@@ -126,7 +131,7 @@ def _widen(text: str, start: int, end: int, label: str) -> Entity:
     takes the start of a clause after a dash into a name."""
     if label in _NUMERIC:
         if start > 0 and text[start - 1] in _CURRENCY_BEFORE:
-            start -= 1
+            start, label = start - 1, "MONEY"
         per = _PER_UNIT.match(text[end:])
         if per and not text[end - 1].isdigit():
             end += per.end()
@@ -198,7 +203,8 @@ def _with_unlabelled(doc, entities: list[Entity]) -> list[Entity]:
 
 def _joined(text: str, entities: list[Entity]) -> list[Entity]:
     """Names the recogniser cuts in two: a model number after a name ("Nokia 3220", which it
-    calls a date) and a newspaper named for a weekday ("the Sunday Business")."""
+    calls a date), a newspaper named for a weekday ("the Sunday Business") and a peer's place
+    ("Lord Walker of Gestingthorpe")."""
     out = []
     for entity in entities:
         before = out[-1] if out else None
@@ -213,6 +219,9 @@ def _joined(text: str, entities: list[Entity]) -> list[Entity]:
             if before.label == "DATE" and entity.label in ("ORG", NAME) and _WEEKDAY_PAPER.search(text, 0, before.end):
                 out[-1] = Entity(before.start, entity.end, "ORG")
                 continue
+        if before and before.label == "PERSON" and _PEER.match(text, before.start) and _OF_PLACE.fullmatch(text, before.end, entity.end):
+            out[-1] = Entity(before.start, entity.end, "PERSON")  # "Lord Walker of Gestingthorpe", a peer's title
+            continue
         out.append(entity)
     return out
 

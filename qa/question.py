@@ -131,6 +131,7 @@ class AnswerType:
     head: str | None = None  # the noun asked about ("lawyer"): answers often stand beside it
     gate: float = 0.15  # share of a sentence's score kept when it holds no fitting entity
     modifiers: tuple[str, ...] = ()  # the words before the head in the question ("assistant" referee)
+    preposition: str | None = None  # the one leading the wh-word ("by what year"): the answer often follows it too
 
 
 def expected_answer(question: str, words: Sequence[Word] = ()) -> AnswerType | None:
@@ -139,6 +140,12 @@ def expected_answer(question: str, words: Sequence[Word] = ()) -> AnswerType | N
     wh = _asked_wh(question)
     if not wh:
         return None
+    wanted = _answer_type(question, words, wh)
+    lead = _LEADING_PREPOSITION.search(question, 0, wh.start())
+    return replace(wanted, preposition=lead.group(0).strip().lower()) if wanted and lead else wanted
+
+
+def _answer_type(question: str, words: Sequence[Word], wh: re.Match) -> AnswerType | None:
     head, modifiers = _head(words, wh.start()) if words else (None, ())
     if wh.group(0).lower() in ("who", "whom") and _kind(head)[0] != "person":
         head, modifiers = None, ()  # "Who is the frog named after?" asks about the frog, not for one

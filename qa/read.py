@@ -24,7 +24,7 @@ from qa.question import PROPER_NAMES, AnswerType, asked_clause, expected_answer,
 from qa.schema import Answer, Passage
 
 _QUESTION_WORDS = {"who", "whom", "whose", "what", "when", "where", "which", "why", "how", "much", "mani", "many", "did", "does", "do"}
-WEIGHTS = {"terms": 0.45, "context": 0.0, "dense": 0.35, "rank": 0.05, "beside": 0.2, "around": 0.3}  # tuned: bench/tune_reader.py
+WEIGHTS = {"terms": 0.45, "context": 0.0, "dense": 0.35, "rank": 0.05, "beside": 0.2, "around": 0.3, "led": 0.15}  # tuned: bench/tune_reader.py
 AROUND_WORDS = 12  # question words this close to an answer count towards `around`, the nearer the more
 BESIDE_WORDS = 3  # an answer this close to the noun the question asks about ("lawyer Louise Christian"); an apposition may be longer
 BESIDE_BONUS = 0.3
@@ -37,7 +37,7 @@ LEAD_CHARS = 400
 # Confidence that the best sentence answers: logistic over (evidence score, passage similarity,
 # whether the question names a number the story lacks), fitted on labelled answerable and
 # unanswerable questions by bench/calibrate.py.
-CONFIDENCE = (9.12, 6.93, -4.12, -6.30)
+CONFIDENCE = (9.23, 6.63, -4.02, -6.28)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
 _CAPITALISED_RUN = re.compile(r"[A-Z][a-z]\w*(?:\s+(?:(?:of|and|for|&)\s+)?[A-Z][a-z]\w*)+")
@@ -86,6 +86,7 @@ class Candidate:
     score: float = 0.0
     entities: tuple[Entity, ...] = ()
     around: float = 0.0  # question terms near a fitting entity
+    led: float = 0.0  # a fitting entity follows the preposition that leads the question's wh-word
     near_head: frozenset[Entity] = frozenset()  # fitting entities beside the noun asked about
     after_head: frozenset[Entity] = frozenset()  # … and right after it
     previous: Candidate | None = None  # the sentence right before, when it was read too
@@ -181,7 +182,9 @@ class ExtractiveReader:
                 candidate.near_head, candidate.after_head = self._beside_head(candidate.text, fitting, wanted)
                 weights = {e: _weight(e, wanted, candidate) for e in fitting}
                 candidate.type_fit = max(weights.values(), default=0.0)
-                candidate.around = self._around(candidate, [e for e, w in weights.items() if w >= PHRASE_MIN_WEIGHT], ranking)
+                answers = [e for e, w in weights.items() if w >= PHRASE_MIN_WEIGHT]
+                candidate.around = self._around(candidate, answers, ranking)
+                candidate.led = float(bool(wanted.preposition) and any(_led_by(candidate.text, e, wanted.preposition) for e in answers))
         for candidate in shortlist:
             candidate.score = combine(candidate, wanted)
         ranking.candidates = sorted(shortlist, key=lambda c: -c.score)
@@ -363,12 +366,13 @@ class ExtractiveReader:
             first, last = _word_span(words, entity)
             distance = min((min(abs(a - first), abs(a - last)) for a in anchors), default=0)
             beside = entity in best.near_head  # "a weight limit of 18 tonnes"
+            led = bool(ranking.wanted.preposition) and _led_by(best.text, entity, ranking.wanted.preposition)  # "By what year": "by 2010"
             ratio = re.fullmatch(_COUNT_WORD, phrase, re.I) and _RATIO.match(best.text, entity.end)  # "One in 10"
             baseline = bool(_BASELINE.search(best.text, 0, entity.start) or ratio)
             converted = entity.label == "MONEY" and any(  # "$2bn (£1.1bn)": the first is the amount
                 other.label == "MONEY" and _CONVERSION.fullmatch(best.text, other.end, entity.start) for other in best.entities
             )
-            scored.append((weight - 0.02 * distance + 0.1 * specific + 0.2 * beside - 0.2 * (baseline or converted), entity))
+            scored.append((weight - 0.02 * distance + 0.1 * (specific + led) + 0.2 * beside - 0.2 * (baseline or converted), entity))
         return _fullest(best, max(scored, key=lambda pair: pair[0])[1]) if scored else None
 
 
@@ -425,6 +429,11 @@ def _terms_near(words: list[re.Match], stems: list[str], entity: Entity, terms: 
             gaps[stem] = min(gaps.get(stem, len(stems)), first - i if i < first else i - last)
     near = sum(terms[t] * max(0.0, 1 - (gap - 1) / AROUND_WORDS) for t, gap in gaps.items())
     return near / (sum(terms.values()) or 1.0)
+
+
+def _led_by(text: str, entity: Entity, preposition: str) -> bool:
+    """Whether the preposition (and perhaps "the") stands right before the entity."""
+    return bool(re.search(rf"\b{preposition}\s+(?:the\s+)?$", text[: entity.start], re.I))
 
 
 def _word_span(words: list[re.Match], entity: Entity) -> tuple[int, int]:

@@ -192,3 +192,14 @@ def test_a_title_opening_an_office_is_no_person(tagger, text, label):
 
 def test_an_unlabelled_run_ends_before_the_article_of_a_name_taken_by_the_recogniser(tagger):
     assert not any(k.endswith(" the") for k in _tags(tagger, "He saw the Lord of the Rings trilogy again."))
+
+
+def test_a_peer_s_place_is_part_of_the_name(tagger):
+    tags = _tags(tagger, "But Lord Walker of Gestingthorpe, the one law lord to oppose the appeal, said the laws were fair.")
+    assert tags["Lord Walker of Gestingthorpe"] == "PERSON" and "Gestingthorpe" not in tags
+    assert "Ken Livingstone" in _tags(tagger, "The Lord Mayor of London Ken Livingstone agreed.")  # an office, not a peer
+
+
+def test_a_number_tagged_as_a_name_is_an_amount_or_count(tagger):
+    tags = _tags(tagger, "The demand for $280bn (£155bn) - filed by the Clinton administration in 1999 - was rejected.")
+    assert tags["$280bn"] == "MONEY" and tags["£155bn"] == "MONEY"

@@ -185,3 +185,13 @@ def test_how_much_of_an_unlisted_noun_takes_a_quantity_as_well_as_money(tagger):
 ])
 def test_the_asking_clause(question, clause):
     assert asked_clause(question) == clause
+
+
+@pytest.mark.parametrize("question, preposition", [
+    ("By what year will the broadcaster film everything in high definition?", "by"),
+    ("In which city does the tour begin?", "in"),
+    ("U2 sold 150,000 tickets - at which venue will they play?", "at"),
+    ("Which club did the scrum-half leave?", None),
+])
+def test_the_preposition_leading_the_wh_word_is_kept(question, preposition):
+    assert expected_answer(question).preposition == preposition

@@ -345,3 +345,30 @@ def test_question_terms_near_a_fitting_entity_count_more_the_nearer_they_are(rea
     around = {c.text: c.around for c in ranking.candidates}
     assert around[near] > around[far] > around[one] > around[none] == 0
     assert around[one] == pytest.approx((1 - 1 / 12) / 4)  # "increased", two words before "14%": one of four terms
+
+
+HD = _passage("hd", "Broadcaster goes high definition", [
+    "The Harbour Broadcasting Company began making programmes in high definition in 2006 and will make all of them in high definition by 2010.",
+])
+
+
+@pytest.mark.parametrize("question, year", [
+    ("By what year will the Harbour Broadcasting Company make all its programmes in high definition?", "2010"),
+    ("In what year did the Harbour Broadcasting Company begin making programmes in high definition?", "2006"),
+])
+def test_the_answer_follows_the_preposition_that_leads_the_question(reader, question, year):
+    assert _ask(reader, question, (HD,)).text == year
+
+
+HD_PLANS = _passage("hd-plans", "Broadcaster goes high definition", [
+    "Its news programmes went into high definition in 2006, the company said.",
+    "Its sports programmes will go into high definition by 2010, the company said.",
+])
+
+
+@pytest.mark.parametrize("question, year", [
+    ("By what year will the company's programmes go into high definition?", "2010"),
+    ("In what year did the company's programmes go into high definition?", "2006"),
+])
+def test_at_equal_evidence_the_sentence_with_the_answer_after_the_preposition_wins(reader, question, year):
+    assert _ask(reader, question, (HD_PLANS,)).text == year
