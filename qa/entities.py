@@ -181,9 +181,11 @@ def _with_unlabelled(doc, entities: list[Entity]) -> list[Entity]:
         if following is not None and following.text == "the" and token.text in _NAME_JOINS and following.i + 1 < len(doc):
             following = doc[following.i + 1]  # "The Passion of the Christ"
         article = token.text == "the" and run and run[-1].text in _NAME_JOINS
-        joins = run and (token.text in _NAME_JOINS or hyphen or article) and following is not None and following.text[:1].isupper()
-        if free[token.i] and (token.text[:1].isupper() or (run and token.text[:1].isdigit()) or joins):
-            run.append(token)  # "Duchy of Lancaster", "Halo 2", "OMAP-Vox"
+        model = hyphen and following is not None and any(c.isdigit() for c in following.text)  # "SGH-i300"
+        joins = run and (token.text in _NAME_JOINS or hyphen or article) and following is not None and (following.text[:1].isupper() or model)
+        numbered = run and (token.text[:1].isdigit() or run[-1].text == "-" and any(c.isdigit() for c in token.text))
+        if free[token.i] and (token.text[:1].isupper() or numbered or joins):
+            run.append(token)  # "Duchy of Lancaster", "Halo 2", "OMAP-Vox", "SGH-i300"
         else:
             runs.append(run)
             run = []

@@ -37,7 +37,7 @@ LEAD_CHARS = 400
 # Confidence that the best sentence answers: logistic over (evidence score, passage similarity,
 # whether the question names a number the story lacks), fitted on labelled answerable and
 # unanswerable questions by bench/calibrate.py.
-CONFIDENCE = (9.23, 6.63, -4.02, -6.28)
+CONFIDENCE = (9.32, 6.58, -4.01, -6.29)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
 _CAPITALISED_RUN = re.compile(r"[A-Z][a-z]\w*(?:\s+(?:(?:of|and|for|&)\s+)?[A-Z][a-z]\w*)+")
@@ -160,7 +160,9 @@ class ExtractiveReader:
     ) -> Ranking:
         candidates = self._candidates(self._reading(passages))
         wanted = expected_answer(question, self.tagger.words(question))
-        ranking = Ranking([], wanted, self._terms(query or question), avoid, _abbreviations(query or question), _numbers(question))
+        terms = self._terms(query or question)
+        terms.update(self._acronyms_used(query or question, candidates, terms))
+        ranking = Ranking([], wanted, terms, avoid, _abbreviations(query or question), _numbers(question))
         if not candidates:
             return ranking
         self._score_terms(ranking.terms, candidates)
@@ -223,6 +225,15 @@ class ExtractiveReader:
     def _terms(self, question: str) -> dict[str, float]:
         tokens = [t for t in self.index.tokenize([question])[0] if t not in _QUESTION_WORDS]
         return self.index.idf(list(dict.fromkeys(tokens)))
+
+    def _acronyms_used(self, question: str, candidates: list[Candidate], terms: dict[str, float]) -> dict[str, float]:
+        """The initials of the question's capitalised names that the story uses as words: news copy
+        spells out "Community Support Officers" once, then writes "CSOs"."""
+        initials = {"".join(w[0] for w in run.group(0).split() if w[0].isupper()) for run in _CAPITALISED_RUN.finditer(question)}
+        spelled = " ".join(f"{i} {i}s" for i in initials if len(i) >= 3)  # "CSO", "CSOs"
+        tokens = {t for t in self.index.tokenize([spelled])[0] if t not in terms}
+        used = {t for words in self.index.tokenize([c.text for c in candidates]) for t in words if t in tokens}
+        return self.index.idf(sorted(used)) if used else {}
 
     def _score_terms(self, terms: dict[str, float], candidates: list[Candidate]) -> None:
         """Covered share of the question's term weight. A term's weight is its rarity in the

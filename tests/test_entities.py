@@ -203,3 +203,7 @@ def test_a_peer_s_place_is_part_of_the_name(tagger):
 def test_a_number_tagged_as_a_name_is_an_amount_or_count(tagger):
     tags = _tags(tagger, "The demand for $280bn (£155bn) - filed by the Clinton administration in 1999 - was rejected.")
     assert tags["$280bn"] == "MONEY" and tags["£155bn"] == "MONEY"
+
+
+def test_a_model_number_after_a_hyphen_stays_in_the_name(tagger):
+    assert "SGH-i300" in _tags(tagger, "Samsung is showing off its SGH-i300, a handset with a three gigabyte hard drive.")

@@ -157,7 +157,7 @@ def test_a_name_of_another_kind_keeps_a_share():
 
 @pytest.mark.parametrize("question, head", [
     ("What is the name of the firm's new chip?", "chip"), ("What was the name of the police operation?", "operation"),
-    ("What's the name of the firm's new chip?", "chip"),
+    ("What's the name of the firm's new chip?", "chip"), ("What is the model name of the firm's new phone?", "phone"),
 ])
 def test_what_is_the_name_of_asks_for_a_name(tagger, question, head):
     wanted = _typed(tagger, question)
@@ -194,4 +194,13 @@ def test_the_asking_clause(question, clause):
     ("Which club did the scrum-half leave?", None),
 ])
 def test_the_preposition_leading_the_wh_word_is_kept(question, preposition):
+    assert expected_answer(question).preposition == preposition
+
+
+@pytest.mark.parametrize("question, preposition", [
+    ("Which school did the two girls come from?", "from"),
+    ("Which club does the uncapped defender play for?", "for"),
+    ("By which year will it close down?", "by"),  # the leading one, not "down"
+])
+def test_a_preposition_ending_the_question_leads_the_answer_too(question, preposition):
     assert expected_answer(question).preposition == preposition

@@ -372,3 +372,28 @@ HD_PLANS = _passage("hd-plans", "Broadcaster goes high definition", [
 ])
 def test_at_equal_evidence_the_sentence_with_the_answer_after_the_preposition_wins(reader, question, year):
     assert _ask(reader, question, (HD_PLANS,)).text == year
+
+
+COACHES = _passage("coaches", "Protesters take police to court", [
+    "Fairford Coach Action, representing more than 80 passengers, say they are prepared to take their case to the European Court.",
+    "Their action is supported by Amnesty International and Liberty.",
+])
+
+
+def test_a_group_s_name_the_tagger_missed_can_answer_which_group(reader):
+    answer = _ask(reader, "Which group of passengers is prepared to go to the European Court?", (COACHES,))
+    assert answer.text == "Fairford Coach Action"
+
+
+CSOS = _passage("csos", "Support officers get new powers", [
+    "Community Support Officers will be able to detain suspects for up to 30 minutes.",
+    "There are about 3,500 CSOs in England and Wales.",
+])
+
+
+def test_the_initials_of_a_name_the_story_abbreviates_count_as_a_question_term(reader):
+    question = "How many Community Support Officers are there?"
+    vector = reader.embedder.encode([question])[0]
+    assert "csos" in reader.rank(question, vector, [CSOS]).terms
+    assert not any(t.startswith("cso") for t in reader.rank(question, vector, [BRIDGE]).terms)  # a story without them
+    assert _ask(reader, question, (CSOS,)).text == "about 3,500"
