@@ -31,6 +31,7 @@ BESIDE_BONUS = 0.3
 TOPIC_DISCOUNT = 0.3  # weight of question terms already in the story's headline or lead
 SHORTLIST = 8  # sentences that get embedded and tagged
 RELATIVE_DATE = 0.8  # fit of a date without a month or year, for "when" questions
+PRONOUN_ONE = 0.5  # fit of a bare "one" for a count: mostly a pronoun ("one of the")
 POINT_IN_TIME = 0.6  # fit of a date that is no span of time, for "how long" questions (or no year, for "which year")
 PHRASE_MIN_WEIGHT = 0.6  # an entity must fit the asked type at least this well to be the answer
 LEAD_CHARS = 400
@@ -408,6 +409,8 @@ def _weight(entity: Entity, wanted: AnswerType, candidate: Candidate) -> float:
         weight *= POINT_IN_TIME  # "Since which year?": not "November"
     if wanted.name in ("duration", "length") and entity.label == "DATE" and not _TIME_SPAN.search(text):
         weight *= POINT_IN_TIME  # "How long …": "two to three weeks", not "Tuesday"
+    if entity.label == "CARDINAL" and text.lower() == "one" and entity not in candidate.near_head:
+        weight *= PRONOUN_ONE  # "one of the", "one for the website": mostly a pronoun, not a count
     called = bool(_CALLED.search(candidate.text, 0, entity.start))  # "a tool called Picasa": the words say it is a name
     if weight and entity.label in PROPER_NAMES and (entity in candidate.after_head or called and wanted.name in ("name", "work")):
         return 1.0  # "think-tank Demos": the noun says what the name is

@@ -397,3 +397,13 @@ def test_the_initials_of_a_name_the_story_abbreviates_count_as_a_question_term(r
     assert "csos" in reader.rank(question, vector, [CSOS]).terms
     assert not any(t.startswith("cso") for t in reader.rank(question, vector, [BRIDGE]).terms)  # a story without them
     assert _ask(reader, question, (CSOS,)).text == "about 3,500"
+
+
+AWARDS = _passage("awards", "Broadcaster leads award nominations", [
+    "The broadcaster leads the nominations for the interactive awards, including one for its radio website.",
+    "It has 16 in all, while its nearest rival has three.",
+])
+
+
+def test_a_bare_one_is_a_weaker_count_than_a_number(reader):
+    assert _ask(reader, "How many nominations did the broadcaster get for the interactive awards?", (AWARDS,)).text == "16"
