@@ -47,7 +47,7 @@ _HONORIFIC = re.compile(rf"\b(?:{'|'.join(HONORIFICS)})\b\.?")
 _SAME_NOUNS = [set(group.split()) for group in (  # nouns news copy uses for one another
     "film movie picture", "company firm group business corporation", "song track single", "band group act",
     "newspaper paper daily tabloid publication magazine", "programme show series", "book novel", "handset phone mobile",
-    "club side team", "website site", "airline carrier", "ground stadium venue arena",
+    "club side team", "website site", "airline carrier", "ground stadium venue arena", "constituency seat",
 )]
 _WHERE_FROM = {"GPE", "LOC", "NORP"}  # a place before a noun says where it is from: "the London firm"
 _COMPANY_SUFFIX = re.compile(r"\b(?:Group|plc|PLC|Inc|Ltd|Corp|Corporation|Holdings|Co)\b\.?")

@@ -407,3 +407,8 @@ AWARDS = _passage("awards", "Broadcaster leads award nominations", [
 
 def test_a_bare_one_is_a_weaker_count_than_a_number(reader):
     assert _ask(reader, "How many nominations did the broadcaster get for the interactive awards?", (AWARDS,)).text == "16"
+
+
+@pytest.mark.parametrize("noun, other", [("film", "movie"), ("constituency", "seat"), ("ground", "stadium")])
+def test_news_copy_s_words_for_the_noun_asked_about_count_as_it(reader, noun, other):
+    assert reader.index.stem([other])[0] in reader._head_stems(noun)
