@@ -42,6 +42,7 @@ QUESTION_SETS = {
     "fresh-10": ROOT / "bench" / "bbc_fresh10.jsonl",
     "fresh-11": ROOT / "bench" / "bbc_fresh11.jsonl",
     "fresh-12": ROOT / "bench" / "bbc_fresh12.jsonl",
+    "fresh-13": ROOT / "bench" / "bbc_fresh13.jsonl",
 }
 
 
