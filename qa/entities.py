@@ -42,7 +42,7 @@ _FIRST_NAME_AS = {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", NAME}
 _DATE_OR_COUNT = {"DATE", "TIME", "CARDINAL", "ORDINAL"}
 _CODE_NAME = re.compile(r"(?![QH][1-4]$|FY\d)[A-Z][A-Za-z-]*\d[\w-]*")  # not a quarter, half or financial year ("Q3", "FY2005")
 _OFFICES = {"Chancellor", "Mayor", "Chief", "Justice", "Speaker", "Advocate", "Provost", "Lieutenant", "President", "Chamberlain", "Chapel", "World"}
-_PEER = re.compile(r"(?:Lord|Baroness|Baron|Viscount|Earl)\s")
+_PEER = re.compile(r"(?:Lord|Baroness|Baron)\s")
 _OF_PLACE = re.compile(r"\s+of\s+[A-Z][\w-]*(?:\s+[A-Z][\w-]*)?")  # the place a peer is "of"
 _PEERAGE_BEFORE = re.compile(r"\b(?:Lord|Lady|Baroness|Baron|Sir|Dame)\s+$")  # titles that are part of a name
 _FREQUENCIES = {"annual", "annually", "daily", "weekly", "monthly", "yearly", "quarterly", "nightly", "hourly"}  # no date
@@ -113,14 +113,14 @@ class EntityTagger:
 def _recognised(text: str, doc) -> list[Entity]:
     """spaCy's entities, repaired; "annual" or "weekly" is tagged a date but says how often, a
     capitalised word with digits ("Euro1080", "PS2") is a name, not a date or a count, and a
-    number is no name ("$" + "280bn" tagged a person)."""
+    number after a currency sign is no name ("$" + "280bn" tagged a person)."""
     out = []
     for e in doc.ents:
         if e.label_ == "DATE" and e.text.lower() in _FREQUENCIES:
             continue
         label = NAME if e.label_ in _DATE_OR_COUNT and _CODE_NAME.fullmatch(e.text) else e.label_
-        if label not in _NUMERIC | _DATE_OR_COUNT and _NUMBER.fullmatch(e.text):
-            label = "CARDINAL"
+        if label not in _NUMERIC | _DATE_OR_COUNT and _NUMBER.fullmatch(e.text) and e.start_char and text[e.start_char - 1] in _CURRENCY_BEFORE:
+            label = "MONEY"
         out.append(_widen(text, e.start_char, e.end_char, label))
     return out
 
@@ -221,7 +221,8 @@ def _joined(text: str, entities: list[Entity]) -> list[Entity]:
             if before.label == "DATE" and entity.label in ("ORG", NAME) and _WEEKDAY_PAPER.search(text, 0, before.end):
                 out[-1] = Entity(before.start, entity.end, "ORG")
                 continue
-        if before and before.label == "PERSON" and _PEER.match(text, before.start) and _OF_PLACE.fullmatch(text, before.end, entity.end):
+        peerage = entity.label in ("GPE", "LOC", NAME) and _OF_PLACE.fullmatch(text, before.end, entity.end) if before else False
+        if peerage and before.label == "PERSON" and _PEER.match(text, before.start):
             out[-1] = Entity(before.start, entity.end, "PERSON")  # "Lord Walker of Gestingthorpe", a peer's title
             continue
         out.append(entity)

@@ -31,14 +31,14 @@ BESIDE_BONUS = 0.3
 TOPIC_DISCOUNT = 0.3  # weight of question terms already in the story's headline or lead
 SHORTLIST = 8  # sentences that get embedded and tagged
 RELATIVE_DATE = 0.8  # fit of a date without a month or year, for "when" questions
-PRONOUN_ONE = 0.5  # fit of a bare "one" for a count: mostly a pronoun ("one of the")
+PRONOUN_ONE = 0.5  # fit of "one" used as a pronoun ("one of the") for a count
 POINT_IN_TIME = 0.6  # fit of a date that is no span of time, for "how long" questions (or no year, for "which year")
 PHRASE_MIN_WEIGHT = 0.6  # an entity must fit the asked type at least this well to be the answer
 LEAD_CHARS = 400
 # Confidence that the best sentence answers: logistic over (evidence score, passage similarity,
 # whether the question names a number the story lacks), fitted on labelled answerable and
 # unanswerable questions by bench/calibrate.py.
-CONFIDENCE = (9.34, 6.58, -4.02, -6.30)
+CONFIDENCE = (9.45, 6.58, -4.04, -6.33)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
 _CAPITALISED_RUN = re.compile(r"[A-Z][a-z]\w*(?:\s+(?:(?:of|and|for|&)\s+)?[A-Z][a-z]\w*)+")
@@ -47,7 +47,7 @@ _HONORIFIC = re.compile(rf"\b(?:{'|'.join(HONORIFICS)})\b\.?")
 _SAME_NOUNS = [set(group.split()) for group in (  # nouns news copy uses for one another
     "film movie picture", "company firm group business corporation", "song track single", "band group act",
     "newspaper paper daily tabloid publication magazine", "programme show series", "book novel", "handset phone mobile",
-    "club side team", "website site", "airline carrier", "ground stadium venue arena", "constituency seat",
+    "club side team", "website site", "airline carrier", "ground stadium venue arena",
 )]
 _WHERE_FROM = {"GPE", "LOC", "NORP"}  # a place before a noun says where it is from: "the London firm"
 _COMPANY_SUFFIX = re.compile(r"\b(?:Group|plc|PLC|Inc|Ltd|Corp|Corporation|Holdings|Co)\b\.?")
@@ -64,6 +64,7 @@ _YEAR = re.compile(r"(?:(?:in|the|early|late|mid-?)\s+)*\d{3,4}s?", re.I)  # a d
 _TIME_SPAN = re.compile(r"\b(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|century|centuries|nights?|seasons?)\b", re.I)
 _CONVERSION = re.compile(r"\s\((?:[^()]*;\s)?")  # between an amount and its conversion: "1.16bn euros ($1.5bn; £800m)"
 _COUNTED = re.compile(r"\s(?!(?:this|was|is|has|his|its|as|plus|unless|less|thus|does|goes|us|yes|always|perhaps)\b)[a-z]+s\b")
+_PRONOUN_AFTER = re.compile(r"\s+(?:of|for|who|which|that)\b")
 _CALLED = re.compile(r"\b(?:called|named|dubbed|nicknamed|codenamed|titled|entitled|known as)\s+[\"'“‘]?$", re.I)
 _DIMENSIONS_JOIN = re.compile(r"\s*(?:by|x|×)\s*")
 _SPECIFIC = re.compile(
@@ -129,8 +130,9 @@ def confidence(candidate: Candidate, ranking: Ranking) -> float:
 
 
 def _numbers(text: str) -> frozenset[str]:
-    """The numbers written in digits in a text, thousands separators dropped ("14,000" → "14000")."""
-    return frozenset(n.replace(",", "") for n in _NUMBER.findall(text))
+    """The numbers written in digits in a text, in one form: "14,000" → "14000", "03" → "3",
+    "1.50" → "1.5" (a date "2005-03-03" holds 3)."""
+    return frozenset(str(float(n)).removesuffix(".0") if n.count(".") == 1 else str(int(n)) for n in _NUMBER.findall(text.replace(",", "")) if n.count(".") <= 1)
 
 
 def combine(candidate: Candidate, wanted: AnswerType | None, weights: dict = WEIGHTS, floor: float | None = None) -> float:
@@ -230,11 +232,12 @@ class ExtractiveReader:
     def _acronyms_used(self, question: str, candidates: list[Candidate], terms: dict[str, float]) -> dict[str, float]:
         """The initials of the question's capitalised names that the story uses as words: news copy
         spells out "Community Support Officers" once, then writes "CSOs"."""
-        initials = {"".join(w[0] for w in run.group(0).split() if w[0].isupper()) for run in _CAPITALISED_RUN.finditer(question)}
-        spelled = " ".join(f"{i} {i}s" for i in initials if len(i) >= 3)  # "CSO", "CSOs"
-        tokens = {t for t in self.index.tokenize([spelled])[0] if t not in terms}
-        used = {t for words in self.index.tokenize([c.text for c in candidates]) for t in words if t in tokens}
-        return self.index.idf(sorted(used)) if used else {}
+        runs = [run.group(0).split()[run.start() == 0 :] for run in _CAPITALISED_RUN.finditer(question)]  # not "Which" opening it
+        initials = {"".join(w[0] for w in words if w[0].isupper()) for words in runs}
+        texts = " ".join(c.text for c in candidates)
+        used = [i for i in initials if len(i) >= 3 and re.search(rf"\b{i}s?\b", texts)]  # written as capitals: "CSOs", not "fact"
+        tokens = [t for t in self.index.tokenize([" ".join(f"{i} {i}s" for i in used)])[0] if t not in terms]
+        return self.index.idf(sorted(set(tokens))) if tokens else {}
 
     def _score_terms(self, terms: dict[str, float], candidates: list[Candidate]) -> None:
         """Covered share of the question's term weight. A term's weight is its rarity in the
@@ -409,8 +412,8 @@ def _weight(entity: Entity, wanted: AnswerType, candidate: Candidate) -> float:
         weight *= POINT_IN_TIME  # "Since which year?": not "November"
     if wanted.name in ("duration", "length") and entity.label == "DATE" and not _TIME_SPAN.search(text):
         weight *= POINT_IN_TIME  # "How long …": "two to three weeks", not "Tuesday"
-    if entity.label == "CARDINAL" and text.lower() == "one" and entity not in candidate.near_head:
-        weight *= PRONOUN_ONE  # "one of the", "one for the website": mostly a pronoun, not a count
+    if entity.label == "CARDINAL" and text.lower() == "one" and _PRONOUN_AFTER.match(candidate.text, entity.end):
+        weight *= PRONOUN_ONE  # "one of the", "one for the website": a pronoun, not a count
     called = bool(_CALLED.search(candidate.text, 0, entity.start))  # "a tool called Picasa": the words say it is a name
     if weight and entity.label in PROPER_NAMES and (entity in candidate.after_head or called and wanted.name in ("name", "work")):
         return 1.0  # "think-tank Demos": the noun says what the name is

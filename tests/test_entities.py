@@ -198,11 +198,13 @@ def test_a_peer_s_place_is_part_of_the_name(tagger):
     tags = _tags(tagger, "But Lord Walker of Gestingthorpe, the one law lord to oppose the appeal, said the laws were fair.")
     assert tags["Lord Walker of Gestingthorpe"] == "PERSON" and "Gestingthorpe" not in tags
     assert "Ken Livingstone" in _tags(tagger, "The Lord Mayor of London Ken Livingstone agreed.")  # an office, not a peer
+    assert "Lord Browne of BP" not in _tags(tagger, "Lord Browne of BP said profits rose.")  # a firm is no peer's place
 
 
-def test_a_number_tagged_as_a_name_is_an_amount_or_count(tagger):
+def test_a_number_tagged_as_a_name_after_a_currency_sign_is_an_amount(tagger):
     tags = _tags(tagger, "The demand for $280bn (£155bn) - filed by the Clinton administration in 1999 - was rejected.")
     assert tags["$280bn"] == "MONEY" and tags["£155bn"] == "MONEY"
+    assert _tags(tagger, "Qantas will retire its 747 fleet by 2010.").get("747") != "CARDINAL"  # a model, not a count
 
 
 def test_a_model_number_after_a_hyphen_stays_in_the_name(tagger):
