@@ -353,26 +353,21 @@ HD = _passage("hd", "Broadcaster goes high definition", [
 ])
 
 
-@pytest.mark.parametrize("question, year", [
-    ("By what year will the Harbour Broadcasting Company make all its programmes in high definition?", "2010"),
-    ("In what year did the Harbour Broadcasting Company begin making programmes in high definition?", "2006"),
-])
-def test_the_answer_follows_the_preposition_that_leads_the_question(reader, question, year):
-    assert _ask(reader, question, (HD,)).text == year
-
-
 HD_PLANS = _passage("hd-plans", "Broadcaster goes high definition", [
     "Its news programmes went into high definition in 2006, the company said.",
     "Its sports programmes will go into high definition by 2010, the company said.",
 ])
 
 
-@pytest.mark.parametrize("question, year", [
-    ("By what year will the company's programmes go into high definition?", "2010"),
-    ("In what year did the company's programmes go into high definition?", "2006"),
+@pytest.mark.parametrize("story, question, year", [
+    (HD, "By what year will the Harbour Broadcasting Company make all its programmes in high definition?", "2010"),
+    (HD, "In what year did the Harbour Broadcasting Company begin making programmes in high definition?", "2006"),
+    # two sentences of equal evidence: the one with the year after the preposition wins
+    (HD_PLANS, "By what year will the company's programmes go into high definition?", "2010"),
+    (HD_PLANS, "In what year did the company's programmes go into high definition?", "2006"),
 ])
-def test_at_equal_evidence_the_sentence_with_the_answer_after_the_preposition_wins(reader, question, year):
-    assert _ask(reader, question, (HD_PLANS,)).text == year
+def test_the_answer_follows_the_preposition_that_leads_the_question(reader, story, question, year):
+    assert _ask(reader, question, (story,)).text == year
 
 
 COACHES = _passage("coaches", "Protesters take police to court", [
