@@ -88,7 +88,7 @@ class Candidate:
     score: float = 0.0
     entities: tuple[Entity, ...] = ()
     around: float = 0.0  # question terms near a fitting entity
-    led: float = 0.0  # a fitting entity follows the preposition that leads the question's wh-word
+    led: float = 0.0  # a fitting entity follows the question's preposition ("by what year": "by 2010")
     near_head: frozenset[Entity] = frozenset()  # fitting entities beside the noun asked about
     after_head: frozenset[Entity] = frozenset()  # … and right after it
     previous: Candidate | None = None  # the sentence right before, when it was read too
@@ -132,7 +132,8 @@ def confidence(candidate: Candidate, ranking: Ranking) -> float:
 def _numbers(text: str) -> frozenset[str]:
     """The numbers written in digits in a text, in one form: "14,000" → "14000", "03" → "3",
     "1.50" → "1.5" (a date "2005-03-03" holds 3)."""
-    return frozenset(str(float(n)).removesuffix(".0") if n.count(".") == 1 else str(int(n)) for n in _NUMBER.findall(text.replace(",", "")) if n.count(".") <= 1)
+    found = [n for n in _NUMBER.findall(text.replace(",", "")) if n.count(".") <= 1]  # not "1.2.3"
+    return frozenset(str(float(n)).removesuffix(".0") if "." in n else str(int(n)) for n in found)
 
 
 def combine(candidate: Candidate, wanted: AnswerType | None, weights: dict = WEIGHTS, floor: float | None = None) -> float:
