@@ -88,14 +88,18 @@ class Candidate:
     score: float = 0.0
     entities: tuple[Entity, ...] = ()
     around: float = 0.0  # question terms near a fitting entity
-    led: float = 0.0  # a fitting entity follows the question's preposition ("by what year": "by 2010")
     near_head: frozenset[Entity] = frozenset()  # fitting entities beside the noun asked about
     after_head: frozenset[Entity] = frozenset()  # … and right after it
     previous: Candidate | None = None  # the sentence right before, when it was read too
+    after_preposition: frozenset[Entity] = frozenset()  # answers after the question's preposition ("by what year": "by 2010")
 
     @property
     def beside(self) -> float:
         return float(bool(self.near_head))
+
+    @property
+    def led(self) -> float:
+        return float(bool(self.after_preposition))
 
     @property
     def in_context(self) -> str:
@@ -190,7 +194,7 @@ class ExtractiveReader:
                 candidate.type_fit = max(weights.values(), default=0.0)
                 answers = [e for e, w in weights.items() if w >= PHRASE_MIN_WEIGHT]
                 candidate.around = self._around(candidate, answers, ranking)
-                candidate.led = float(bool(wanted.preposition) and any(_led_by(candidate.text, e, wanted.preposition) for e in answers))
+                candidate.after_preposition = frozenset(e for e in answers if wanted.preposition and _led_by(candidate.text, e, wanted.preposition))
         for candidate in shortlist:
             candidate.score = combine(candidate, wanted)
         ranking.candidates = sorted(shortlist, key=lambda c: -c.score)
@@ -382,7 +386,7 @@ class ExtractiveReader:
             first, last = _word_span(words, entity)
             distance = min((min(abs(a - first), abs(a - last)) for a in anchors), default=0)
             beside = entity in best.near_head  # "a weight limit of 18 tonnes"
-            led = bool(ranking.wanted.preposition) and _led_by(best.text, entity, ranking.wanted.preposition)  # "By what year": "by 2010"
+            led = entity in best.after_preposition  # "By what year": "by 2010"
             ratio = re.fullmatch(_COUNT_WORD, phrase, re.I) and _RATIO.match(best.text, entity.end)  # "One in 10"
             baseline = bool(_BASELINE.search(best.text, 0, entity.start) or ratio)
             converted = entity.label == "MONEY" and any(  # "$2bn (£1.1bn)": the first is the amount
