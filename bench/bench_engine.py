@@ -43,6 +43,7 @@ QUESTION_SETS = {
     "fresh-11": ROOT / "bench" / "bbc_fresh11.jsonl",
     "fresh-12": ROOT / "bench" / "bbc_fresh12.jsonl",
     "fresh-13": ROOT / "bench" / "bbc_fresh13.jsonl",
+    "fresh-14": ROOT / "bench" / "bbc_fresh14.jsonl",
 }
 
 

@@ -184,6 +184,7 @@ def _with_unlabelled(doc, entities: list[Entity]) -> list[Entity]:
         model = hyphen and following is not None and any(c.isdigit() for c in following.text)  # "SGH-i300"
         joins = run and (token.text in _NAME_JOINS or hyphen or article) and following is not None and (following.text[:1].isupper() or model)
         numbered = run and (token.text[:1].isdigit() or run[-1].text == "-" and any(c.isdigit() for c in token.text))
+        numbered = numbered and not _SCORE.match(doc.text, token.idx)  # "Halo 2", not "Zvonareva 6-1 6-0"
         if free[token.i] and (token.text[:1].isupper() or numbered or joins):
             run.append(token)  # "Duchy of Lancaster", "Halo 2", "OMAP-Vox", "SGH-i300"
         else:

@@ -209,3 +209,9 @@ def test_a_number_tagged_as_a_name_after_a_currency_sign_is_an_amount(tagger):
 
 def test_a_model_number_after_a_hyphen_stays_in_the_name(tagger):
     assert "SGH-i300" in _tags(tagger, "Samsung is showing off its SGH-i300, a handset with a three gigabyte hard drive.")
+
+
+def test_a_score_after_a_name_is_no_part_of_it(tagger):
+    tags = _tags(tagger, "France's Mauresmo routed Vera Zvonareva 6-1 6-0, while Sharapova won in straight sets.")
+    assert "Vera Zvonareva" in tags and not any(name.startswith("Vera Zvonareva ") for name in tags)
+    assert "Halo 2" in _tags(tagger, "The blockbuster shooter Halo 2 sold well.")  # a number that is part of the name
