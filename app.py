@@ -346,7 +346,7 @@ def ask(assistant: Assistant, question: str, options: dict) -> None:
         except USER_ERRORS as error:
             st.error(escape_markdown(str(error)))
             return
-        settings = f" · {options['retrieval']} retrieval · {options['top_k']} passages"
+        settings = f" · {options['retrieval']} retrieval · {options['top_k']} passage{'s' if options['top_k'] != 1 else ''}"
         if options["since"] or options["until"]:
             settings += f" · published {options['since'] or '…'} to {options['until'] or '…'}"
         render_reply(assistant, reply, f"turn-{len(history)}", settings)
@@ -389,10 +389,11 @@ def sidebar(assistant: Assistant, loaded: bool, chatting: bool) -> dict:
         )
         dates = st.date_input(
             "Published between", value=(), key="dates", format="YYYY-MM-DD",
-            help="Only articles published in this range (articles without a date are left out). Empty: all articles.",
+            help="Only articles published in this range (articles without a date are left out). A start date alone: "
+                 "from then on. Empty: all articles.",
         )
         since = dates[0].isoformat() if len(dates) > 0 else None
-        until = dates[1].isoformat() if len(dates) > 1 else since
+        until = dates[1].isoformat() if len(dates) > 1 else None  # a start date alone: from then on
         examples = available_examples(assistant) if loaded else []
         if examples:
             st.subheader("Try asking")
@@ -489,9 +490,9 @@ def main() -> None:
     assistant = get_assistant(str(default_index_dir()))
     warm_up(str(assistant.index_dir))
     loaded = ArticleIndex(assistant.index_dir).exists  # an upload or removal reruns the page
-    question = st.chat_input("Ask about the loaded articles…" if loaded else "Add articles first…", disabled=not loaded,
-                             max_chars=Config().max_question_chars)
-    question = question or st.session_state.pop("pending", None)
+    # No max_chars: the box would drop a longer paste without a word; the assistant says what the limit is.
+    question = st.chat_input("Ask about the loaded articles…" if loaded else "Add articles first…", disabled=not loaded)
+    question = (question or "").strip() or st.session_state.pop("pending", None)  # spaces alone ask nothing
     try:
         options = sidebar(assistant, loaded, chatting=bool(question or st.session_state.history))
     except USER_ERRORS as error:

@@ -17,6 +17,7 @@ _NUMBER = re.compile(  # not the digits of a word ("MP3", "G8")
     re.I,
 )
 _SCORE = re.compile(r"(?<![\w.,-])\d{1,3}-\d{1,3}(?![\w.,-])")  # "beaten 19-13", "won 3-0"
+_SCORE_AFTER = re.compile(r"(?:\s+\d{1,3}-\d{1,3})+$")
 _CURRENCY_BEFORE = "$£€¥"
 _WEB_ADDRESS = re.compile(r"(?<![\w.-])(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:co\.uk|org\.uk|gov\.uk|ac\.uk|com|org|net|info|tv)\b", re.I)
 _UNIT_AFTER = re.compile(rf"^(?:[a-z%]+\b)?(?:\s(?:{_CURRENCY_WORDS})\b)?", re.I)  # "£5" + "m", "17.30" + "m", "70m" + " euros"
@@ -40,6 +41,9 @@ _NAME_JOINS = {"of", "and", "&", "for", "de", "du", "la", "von", "van"}
 _DASH_CLAUSE = re.compile(r"\s+[-–—]\s+[a-z]")
 _FIRST_NAME_AS = {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", NAME}  # labels a first name gets when tagged apart
 _DATE_OR_COUNT = {"DATE", "TIME", "CARDINAL", "ORDINAL"}
+_PERSON_AS = {"ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", NAME}  # kinds the small model gives people's names
+_AGED = re.compile(r",\s+(?:(?:a|an)\s+)?(?:\d{1,3}-year-old\b|\d{1,2},)")
+_IN_PLACE = re.compile(r"\b(?:in|at)\s+$")
 _CODE_NAME = re.compile(r"(?![QH][1-4]$|FY\d)[A-Z][A-Za-z-]*\d[\w-]*")  # not a quarter, half or financial year ("Q3", "FY2005")
 _OFFICES = {"Chancellor", "Mayor", "Chief", "Justice", "Speaker", "Advocate", "Provost", "Lieutenant", "President", "Chamberlain", "Chapel", "World"}
 _PEER = re.compile(r"(?:Lord|Baroness|Baron)\s")
@@ -101,13 +105,28 @@ class EntityTagger:
             else:
                 with self._lock:  # spaCy pipelines are not safe to share between threads
                     docs = list(nlp.pipe(missing, batch_size=32, disable=_TAGGING))
-                tagged = [_merge(t, _joined(t, _with_unlabelled(doc, _extend_names(t, _recognised(t, doc))))) for t, doc in zip(missing, docs)]
+                tagged = [_people(t, _merge(t, _joined(t, _with_unlabelled(doc, _extend_names(t, _recognised(t, doc)))))) for t, doc in zip(missing, docs)]
             known.update(zip(missing, tagged))
             with self._lock:
                 self._cache.update(zip(missing, tagged))
                 while len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
         return [known[t] for t in texts]
+
+
+def _people(text: str, entities: list[Entity]) -> list[Entity]:
+    """Names news copy marks as people, whatever kind the small model gave them: one followed by
+    an age ("Robert Jackson, 58,", "Imani Ward, a 28-year-old physiotherapist"); and a lone word
+    it calls a person right after "in" or "at" is a place ("a clinic in Greywater")."""
+    out = []
+    for entity in entities:
+        if entity.label in _PERSON_AS and _AGED.match(text, entity.end):
+            entity = Entity(entity.start, entity.end, "PERSON")
+        elif entity.label == "PERSON" and " " not in text[entity.start : entity.end] and _IN_PLACE.search(text, 0, entity.start) \
+                and not text.startswith("'", entity.end):
+            entity = Entity(entity.start, entity.end, "GPE")
+        out.append(entity)
+    return out
 
 
 def _recognised(text: str, doc) -> list[Entity]:
@@ -145,6 +164,9 @@ def _widen(text: str, start: int, end: int, label: str) -> Entity:
     dash = _DASH_CLAUSE.search(text[start:end])
     if dash and label not in _NUMERIC:
         end = start + dash.start()  # "Perm 35 - a Soviet camp": the dash opens a clause, the name ends before it
+    score = _SCORE_AFTER.search(text, start, end)
+    if score and label not in _NUMERIC | _DATE_OR_COUNT:
+        end = score.start()  # "beating Kelton United 4-3": the score is no part of the name
     if label == "PERSON" and (title := _PEERAGE_BEFORE.search(text, 0, start)):
         start = title.start()  # "Lord Ashcroft": the title is part of the name
     if label == "PERSON" and re.search(r"['’]s?$", text[start:end]):

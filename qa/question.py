@@ -143,7 +143,11 @@ def expected_answer(question: str, words: Sequence[Word] = ()) -> AnswerType | N
         return None
     wanted = _answer_type(question, words, wh)
     lead = _LEADING_PREPOSITION.search(question, 0, wh.start()) or _STRANDED_PREPOSITION.search(question, wh.end())
-    return replace(wanted, preposition=lead.group(1).lower()) if wanted and lead else wanted
+    if wanted and lead:
+        return replace(wanted, preposition=lead.group(1).lower())
+    if wanted and wh.group(0).lower() == "where":
+        return replace(wanted, preposition="at|in")  # "where" asks "at or in which place"
+    return wanted
 
 
 def _answer_type(question: str, words: Sequence[Word], wh: re.Match) -> AnswerType | None:

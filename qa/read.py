@@ -455,7 +455,7 @@ def _terms_near(words: list[re.Match], stems: list[str], entity: Entity, terms: 
 
 def _led_by(text: str, entity: Entity, preposition: str) -> bool:
     """Whether the preposition (and perhaps "the") stands right before the entity."""
-    return bool(re.search(rf"\b{preposition}\s+(?:the\s+)?$", text[: entity.start], re.I))
+    return bool(re.search(rf"\b(?:{preposition})\s+(?:the\s+)?$", text[: entity.start], re.I))
 
 
 def _word_span(words: list[re.Match], entity: Entity) -> tuple[int, int]:

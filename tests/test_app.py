@@ -280,3 +280,27 @@ def test_date_filter_limits_the_articles_searched(monkeypatch, sample_index):
     page = html(at)
     assert "I couldn&#x27;t find this" in page or "I couldn't find this" in page
     assert "$38.6 million</mark>" not in page and "published 2020-01-01 to 2020-12-31" in page
+
+
+def test_a_start_date_alone_searches_from_then_on(monkeypatch, sample_index):
+    from datetime import date
+
+    at = start(monkeypatch, sample_index)
+    at.date_input(key="dates").set_value((date(2026, 3, 1),)).run()  # the bridge story is of 3 March 2026
+    at = ask(at, COST_Q)
+    assert not at.exception
+    page = html(at)
+    assert "$38.6 million</mark>" in page and "published 2026-03-01 to …" in page
+
+
+def test_spaces_alone_ask_nothing_and_a_long_question_is_refused_with_the_limit(monkeypatch, sample_index):
+    at = ask(start(monkeypatch, sample_index), "   ")
+    assert not at.exception and not at.error and not at.session_state.history and "qa-question" not in html(at)
+    at = ask(at, "Why? " * 300)  # 1,500 characters: said, not silently dropped
+    assert [e.value for e in at.error] == ["question is 1,499 characters; the limit is 1,000"]
+
+
+def test_one_passage_is_one(monkeypatch, sample_index):
+    at = start(monkeypatch, sample_index)
+    at.slider(key="top_k").set_value(1)
+    assert "· 1 passage" in html(ask(at, COST_Q)) and "1 passages" not in html(at)

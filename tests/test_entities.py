@@ -215,3 +215,12 @@ def test_a_score_after_a_name_is_no_part_of_it(tagger):
     tags = _tags(tagger, "France's Mauresmo routed Vera Zvonareva 6-1 6-0, while Sharapova won in straight sets.")
     assert "Vera Zvonareva" in tags and not any(name.startswith("Vera Zvonareva ") for name in tags)
     assert "Halo 2" in _tags(tagger, "The blockbuster shooter Halo 2 sold well.")  # a number that is part of the name
+    tags = _tags(tagger, "Ashby Rovers won the cup, beating Kelton United 4-3 on penalties after the final at Greenfield Stadium.")
+    assert "Kelton United" in tags and "Kelton United 4-3" not in tags  # a score the recogniser took into the name
+
+
+def test_a_name_given_an_age_is_a_person_and_a_lone_person_after_in_is_a_place(tagger):
+    assert _tags(tagger, "Imani Ward, a 28-year-old physiotherapist, won the race.")["Imani Ward"] == "PERSON"
+    assert _tags(tagger, "Robert Jackson, 58, MP for Wantage, said he was disillusioned.")["Robert Jackson"] == "PERSON"
+    assert _tags(tagger, "In London, 15 people were hurt.")["London"] == "GPE"  # a count after a place is no age
+    assert _tags(tagger, "Lakeside Community Clinic in Greywater opened a new wing.")["Greywater"] == "GPE"

@@ -192,6 +192,8 @@ def test_the_asking_clause(question, clause):
     ("In which city does the tour begin?", "in"),
     ("U2 sold 150,000 tickets - at which venue will they play?", "at"),
     ("Which club did the scrum-half leave?", None),
+    ("Where was the cup final played?", "at|in"),  # "where" asks "at or in which place"
+    ("Where did the striker come from?", "from"),
 ])
 def test_the_preposition_leading_the_wh_word_is_kept(question, preposition):
     assert expected_answer(question).preposition == preposition

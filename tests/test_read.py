@@ -370,6 +370,15 @@ def test_the_answer_follows_the_preposition_that_leads_the_question(reader, stor
     assert _ask(reader, question, (story,)).text == year
 
 
+CUP_FINAL = _passage("cup-final", "Rovers win county cup", [
+    "Ashby Rovers won the Westmoor County Cup on Saturday, beating Kelton United on penalties after the final at Greenfield Stadium ended 2-2.",
+])
+
+
+def test_where_asks_for_the_place_after_at_or_in(reader):
+    assert _ask(reader, "Where was the Westmoor County Cup final played?", (CUP_FINAL,)).text == "Greenfield Stadium"
+
+
 COACHES = _passage("coaches", "Protesters take police to court", [
     "Fairford Coach Action, representing more than 80 passengers, say they are prepared to take their case to the European Court.",
     "Their action is supported by Amnesty International and Liberty.",
