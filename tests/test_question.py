@@ -108,6 +108,7 @@ def _typed(tagger, question):
         ("Under what name was the unit first bought?", "name", "name"),
         ("Which Bank of America spokeswoman spoke to the magazine?", "person", "spokeswoman"),  # "of" inside a name
         ("How many days after the marathon is she racing?", "duration", "days"),
+        ("How many nights did the team spend in the forest?", "duration", "nights"),
         ("Below what size of gift should tax relief apply?", "amount", "gift"),
         ("Which husband-and-wife economists wrote the report?", "person", "economists"),  # a hyphenated compound
         ("Which mother-in-law sued the couple?", "person", "mother"),
