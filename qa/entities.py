@@ -123,7 +123,7 @@ def _people(text: str, entities: list[Entity]) -> list[Entity]:
         if entity.label in _PERSON_AS and _AGED.match(text, entity.end):
             entity = Entity(entity.start, entity.end, "PERSON")
         elif entity.label == "PERSON" and " " not in text[entity.start : entity.end] and _IN_PLACE.search(text, 0, entity.start) \
-                and not text.startswith("'", entity.end):
+                and not text.startswith(("'", "’"), entity.end):  # not "in Blair's cabinet"
             entity = Entity(entity.start, entity.end, "GPE")
         out.append(entity)
     return out

@@ -132,7 +132,7 @@ class AnswerType:
     head: str | None = None  # the noun asked about ("lawyer"): answers often stand beside it
     gate: float = 0.15  # share of a sentence's score kept when it holds no fitting entity
     modifiers: tuple[str, ...] = ()  # the words before the head in the question ("assistant" referee)
-    preposition: str | None = None  # the one leading the wh-word ("by what year") or ending the question: the answer often follows it too
+    preposition: str | None = None  # the one leading the wh-word ("by what year") or ending the question, as a pattern ("at|in" for "where"): the answer often follows it too
 
 
 def expected_answer(question: str, words: Sequence[Word] = ()) -> AnswerType | None:

@@ -224,3 +224,4 @@ def test_a_name_given_an_age_is_a_person_and_a_lone_person_after_in_is_a_place(t
     assert _tags(tagger, "Robert Jackson, 58, MP for Wantage, said he was disillusioned.")["Robert Jackson"] == "PERSON"
     assert _tags(tagger, "In London, 15 people were hurt.")["London"] == "GPE"  # a count after a place is no age
     assert _tags(tagger, "Lakeside Community Clinic in Greywater opened a new wing.")["Greywater"] == "GPE"
+    assert _tags(tagger, "He served in Blair's cabinet for years.")["Blair"] == "PERSON"  # a possessive: a person's
