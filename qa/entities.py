@@ -16,8 +16,9 @@ _NUMBER = re.compile(  # not the digits of a word ("MP3", "G8")
     rf"(?:\s(?:{_CURRENCY_WORDS})\b)?",
     re.I,
 )
-_SCORE = re.compile(r"(?<![\w.,-])\d{1,3}-\d{1,3}(?![\w.,-])")  # "beaten 19-13", "won 3-0"
+_SCORE = re.compile(r"(?<![\w.,-])\d{1,3}-\d{1,3}(?![\w-]|[.,]\d)")  # "beaten 19-13", "won 3-0", "4-3, with"
 _SCORE_AFTER = re.compile(r"(?:\s+\d{1,3}-\d{1,3})+$")
+_SCORED = {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC"}  # names a score follows (not "Section 12-3", a law)
 _CURRENCY_BEFORE = "$£€¥"
 _WEB_ADDRESS = re.compile(r"(?<![\w.-])(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:co\.uk|org\.uk|gov\.uk|ac\.uk|com|org|net|info|tv)\b", re.I)
 _UNIT_AFTER = re.compile(rf"^(?:[a-z%]+\b)?(?:\s(?:{_CURRENCY_WORDS})\b)?", re.I)  # "£5" + "m", "17.30" + "m", "70m" + " euros"
@@ -42,8 +43,15 @@ _DASH_CLAUSE = re.compile(r"\s+[-–—]\s+[a-z]")
 _FIRST_NAME_AS = {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", NAME}  # labels a first name gets when tagged apart
 _DATE_OR_COUNT = {"DATE", "TIME", "CARDINAL", "ORDINAL"}
 _PERSON_AS = {"ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", NAME}  # kinds the small model gives people's names
-_AGED = re.compile(r",\s+(?:(?:a|an)\s+)?(?:\d{1,3}-year-old\b|\d{1,2},)")
-_IN_PLACE = re.compile(r"\b(?:in|at)\s+$")
+_PLACE_OF = {"ORG", "FAC", "GPE", "LOC"}  # names whose place may follow "in"
+# An age after a name ("Robert Jackson, 58,", "Imani Ward, a 28-year-old physiotherapist"), not a
+# firm's or a building's ("Sony, a 60-year-old company").
+_AGED = re.compile(
+    r",\s+(?:\d{1,2},|(?:a|an)\s+\d{1,3}-year-old\s+(?!(?:company|firm|business|group|brand|club|team|side|band|bank"
+    r"|building|hotel|church|school|theatre|newspaper|paper|magazine|charity|institution|tradition|law|record)\b))"
+)
+_PREPOSITION_BEFORE = re.compile(r"\b(?:in|at|from|to|of|on|by)\s+$", re.I)
+_IN_BETWEEN = re.compile(r"\s+in\s+")  # "Lakeside Community Clinic in Greywater"
 _CODE_NAME = re.compile(r"(?![QH][1-4]$|FY\d)[A-Z][A-Za-z-]*\d[\w-]*")  # not a quarter, half or financial year ("Q3", "FY2005")
 _OFFICES = {"Chancellor", "Mayor", "Chief", "Justice", "Speaker", "Advocate", "Provost", "Lieutenant", "President", "Chamberlain", "Chapel", "World"}
 _PEER = re.compile(r"(?:Lord|Baroness|Baron)\s")
@@ -116,14 +124,15 @@ class EntityTagger:
 
 def _people(text: str, entities: list[Entity]) -> list[Entity]:
     """Names news copy marks as people, whatever kind the small model gave them: one followed by
-    an age ("Robert Jackson, 58,", "Imani Ward, a 28-year-old physiotherapist"); and a lone word
-    it calls a person right after "in" or "at" is a place ("a clinic in Greywater")."""
-    out = []
+    an age, unless a preposition leads it ("In Leeds, 58, …" is no person); and a lone word it
+    calls a person, after a firm's or a place's name and "in", is a place ("Lakeside Community
+    Clinic in Greywater"; not "faith in Blair")."""
+    out: list[Entity] = []
     for entity in entities:
-        if entity.label in _PERSON_AS and _AGED.match(text, entity.end):
+        if entity.label in _PERSON_AS and _AGED.match(text, entity.end) and not _PREPOSITION_BEFORE.search(text, 0, entity.start):
             entity = Entity(entity.start, entity.end, "PERSON")
-        elif entity.label == "PERSON" and " " not in text[entity.start : entity.end] and _IN_PLACE.search(text, 0, entity.start) \
-                and not text.startswith(("'", "’"), entity.end):  # not "in Blair's cabinet"
+        elif entity.label == "PERSON" and " " not in text[entity.start : entity.end] and out and out[-1].label in _PLACE_OF \
+                and _IN_BETWEEN.fullmatch(text, out[-1].end, entity.start) and not text.startswith(("'", "’"), entity.end):
             entity = Entity(entity.start, entity.end, "GPE")
         out.append(entity)
     return out
@@ -165,7 +174,7 @@ def _widen(text: str, start: int, end: int, label: str) -> Entity:
     if dash and label not in _NUMERIC:
         end = start + dash.start()  # "Perm 35 - a Soviet camp": the dash opens a clause, the name ends before it
     score = _SCORE_AFTER.search(text, start, end)
-    if score and label not in _NUMERIC | _DATE_OR_COUNT:
+    if score and label in _SCORED:
         end = score.start()  # "beating Kelton United 4-3": the score is no part of the name
     if label == "PERSON" and (title := _PEERAGE_BEFORE.search(text, 0, start)):
         start = title.start()  # "Lord Ashcroft": the title is part of the name

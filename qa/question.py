@@ -78,7 +78,7 @@ _RULES: list[tuple[str, str, dict[str, float]]] = [
     ("date", rf"{_WH}\s+(?:year|date|day|month|decade|season|week|weekend|century)\b|when\b|how soon\b", DATE),
     ("length", r"how long (?:is|are|was|were)\b", LENGTH),  # "How long is the tunnel?", "How long was he out?"
     ("number", rf"how (?:tall|wide|big|large|heavy) (?:is|are|was|were)\b(?![^,;]*\b{_MONEY_WORD})", COUNT),  # not "How big was the deficit?"
-    ("duration", r"how long\b|how old\b|what age\b|(?:for\s+)?how many (?:years|months|weeks|days|nights|hours|minutes|seconds|seasons|decades|centuries)\b", DURATION),
+    ("duration", r"how long\b|how old\b|what age\b|(?:for\s+)?how many (?:years|months|weeks|days|nights|hours|minutes|decades)\b", DURATION),
     ("percentage", r"(?:what|which)\s+(?:percentage|percent|proportion|share|rate)\b|how much\b.*%", PERCENT),
     ("change", rf"by how much\b|how fast (?:\w+\s+){{1,6}}?(?:{_CHANGE_VERBS})\b|how much (?:\w+\s+){{1,6}}?(?:{_CHANGE_VERBS})\b|how much (?:more|less|higher|lower|cheaper|dearer)\b", CHANGE),
     ("amount", r"how much\b.*[£$€¥]", MONEY),  # "How much of his £35bn …"

@@ -217,6 +217,8 @@ def test_a_score_after_a_name_is_no_part_of_it(tagger):
     assert "Halo 2" in _tags(tagger, "The blockbuster shooter Halo 2 sold well.")  # a number that is part of the name
     tags = _tags(tagger, "Ashby Rovers won the cup, beating Kelton United 4-3 on penalties after the final at Greenfield Stadium.")
     assert "Kelton United" in tags and "Kelton United 4-3" not in tags  # a score the recogniser took into the name
+    assert _tags(tagger, "Ashby Rovers beat Kelton United 4-3, with Smith scoring twice.")["4-3"] == "CARDINAL"  # one count
+    assert "Section 12-3" in _tags(tagger, "Section 12-3 of the Act was repealed.")  # a law's number is no score
 
 
 def test_a_name_given_an_age_is_a_person_and_a_lone_person_after_in_is_a_place(tagger):
@@ -225,3 +227,7 @@ def test_a_name_given_an_age_is_a_person_and_a_lone_person_after_in_is_a_place(t
     assert _tags(tagger, "In London, 15 people were hurt.")["London"] == "GPE"  # a count after a place is no age
     assert _tags(tagger, "Lakeside Community Clinic in Greywater opened a new wing.")["Greywater"] == "GPE"
     assert _tags(tagger, "He served in Blair's cabinet for years.")["Blair"] == "PERSON"  # a possessive: a person's
+    assert _tags(tagger, "In Leeds, 12-year-old Amy Smith was hurt.")["Leeds"] == "GPE"  # the age is the next name's
+    assert _tags(tagger, "Sony, a 60-year-old company, cut jobs.")["Sony"] != "PERSON"
+    assert _tags(tagger, "Voters have lost faith in Blair, the poll found.")["Blair"] == "PERSON"  # no place before "in"
+    assert _tags(tagger, "Labour hit out at Howard over the claims.")["Howard"] == "PERSON"
