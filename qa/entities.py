@@ -42,7 +42,7 @@ _NAME_JOINS = {"of", "and", "&", "for", "de", "du", "la", "von", "van"}
 _DASH_CLAUSE = re.compile(r"\s+[-–—]\s+[a-z]")
 _FIRST_NAME_AS = {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", NAME}  # labels a first name gets when tagged apart
 _DATE_OR_COUNT = {"DATE", "TIME", "CARDINAL", "ORDINAL"}
-_PERSON_AS = {"ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", NAME}  # kinds the small model gives people's names
+_PERSON_AS = _FIRST_NAME_AS - {"PERSON"}  # kinds the small model gives people's names
 _PLACE_OF = {"ORG", "FAC", "GPE", "LOC"}  # names whose place may follow "in"
 # An age after a name ("Robert Jackson, 58,", "Imani Ward, a 28-year-old physiotherapist"), not a
 # firm's or a building's ("Sony, a 60-year-old company").
@@ -214,8 +214,8 @@ def _with_unlabelled(doc, entities: list[Entity]) -> list[Entity]:
         article = token.text == "the" and run and run[-1].text in _NAME_JOINS
         model = hyphen and following is not None and any(c.isdigit() for c in following.text)  # "SGH-i300"
         joins = run and (token.text in _NAME_JOINS or hyphen or article) and following is not None and (following.text[:1].isupper() or model)
-        numbered = run and (token.text[:1].isdigit() or run[-1].text == "-" and any(c.isdigit() for c in token.text))
-        numbered = numbered and not _SCORE.match(doc.text, token.idx)  # "Halo 2", not "Zvonareva 6-1 6-0"
+        numbered = run and (token.text[:1].isdigit() or run[-1].text == "-" and any(c.isdigit() for c in token.text)) \
+            and not _SCORE.match(doc.text, token.idx)  # "Halo 2", not "Zvonareva 6-1 6-0"
         if free[token.i] and (token.text[:1].isupper() or numbered or joins):
             run.append(token)  # "Duchy of Lancaster", "Halo 2", "OMAP-Vox", "SGH-i300"
         else:
