@@ -230,8 +230,10 @@ def article_html(text: str, citation: Citation) -> str:
     return f'{esc(text[:p_start])}<span class="qa-in-article">{inner}</span>{esc(text[p_end:])}'
 
 
-def ref(n: int) -> str:
-    return f'<span class="qa-ref">[{n}]</span>'
+def ref(n: int, title: str | None = None) -> str:
+    """A citation number; with a title, hovering over it names the article."""
+    tip = f' title="{esc(title)}"' if title else ""
+    return f'<span class="qa-ref"{tip}>[{n}]</span>'
 
 
 def safe_url(url: str | None) -> str | None:
@@ -265,12 +267,13 @@ def citation_html(citation: Citation) -> str:
 
 
 def answer_html(reply: Reply) -> str:
-    body = f'<div class="qa-answer"><span class="qa-quote">“</span>{esc(reply.answer)}<span class="qa-quote">”</span>{ref(1)}</div>'
+    source = reply.citations[0].title if reply.citations else None
+    body = f'<div class="qa-answer"><span class="qa-quote">“</span>{esc(reply.answer)}<span class="qa-quote">”</span>{ref(1, source)}</div>'
     if reply.sentence and reply.sentence.strip() != (reply.answer or "").strip():
         body += f'<div class="qa-context">{esc(reply.sentence)}</div>'
-    others = [c.n for c in reply.citations[1:]]
-    if others:
-        body += f'<div class="qa-also">See also {"".join(ref(n) for n in others)}</div>'
+    others = reply.citations[1:]
+    if others:  # they fold away under "Related passages"
+        body += f'<div class="qa-also">See also {"".join(ref(c.n, c.title) for c in others)} under Related passages</div>'
     return body
 
 
@@ -394,7 +397,8 @@ def sidebar(assistant: Assistant, loaded: bool, chatting: bool) -> dict:
         )
         since = dates[0].isoformat() if len(dates) > 0 else None
         until = dates[1].isoformat() if len(dates) > 1 else None  # a start date alone: from then on
-        examples = available_examples(assistant) if loaded else []
+        # Before the chat starts the page itself shows the examples; after, they wait here.
+        examples = available_examples(assistant) if loaded and chatting else []
         if examples:
             st.subheader("Try asking")
             for number, question in enumerate(examples):

@@ -5,11 +5,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from qa.config import Config, default_index_dir
-from qa.conversation import Turn, resolve
+from qa.conversation import FollowUp, Turn, resolve
 from qa.embed import Embedder
 from qa.entities import EntityTagger
 from qa.index import ArticleIndex
@@ -18,6 +19,26 @@ from qa.question import asks_for_latest
 from qa.read import ExtractiveReader
 from qa.retrieve import Retriever
 from qa.schema import Answer, Citation, Passage, Reply
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One way of reading a question: what was searched, what came back, what was read from it."""
+
+    query: str
+    passages: list[Passage]
+    answer: Answer | None
+    retrieve_ms: float
+    read_ms: float
+
+
+def surer(follow: Reading, alone: Reading) -> Reading:
+    """The follow-up reading, unless the question read by itself answers with more confidence."""
+    if alone.answer is None:
+        return follow
+    if follow.answer is None or alone.answer.score > follow.answer.score:
+        return alone
+    return follow
 
 
 class Assistant:
@@ -109,17 +130,15 @@ class Assistant:
         started = time.perf_counter()
         self.index  # opens the index first: it decides which model embeds the question
         followup = resolve(question, history)
-        query = followup.query
-        vector = self.embedder.encode([query])[0]
-        limit = max(top_k or self.config.top_k, self.config.read_passages) * self.config.max_per_article
-        passages = self.retrieve(query, vector, limit, retrieval, keep=keep, prefer=followup.prefer, recent=asks_for_latest(question))
-        retrieved = time.perf_counter()
-        options = {"avoid": followup.avoid} if followup.avoid else {}
-        answer = self.reader.read(question, vector, passages, query, **options) if passages else None
-        read = time.perf_counter()
-        found = bool(answer is not None and answer.score >= self.config.answer_threshold)
+        options = {"limit": max(top_k or self.config.top_k, self.config.read_passages) * self.config.max_per_article,
+                   "mode": retrieval, "keep": keep, "recent": asks_for_latest(question)}
+        reading = self._read(question, followup, **options)
+        if followup.may_stand_alone:  # the surer of the two readings
+            reading = surer(reading, self._read(question, FollowUp(question), **options))
+        answer, passages = reading.answer, reading.passages
+        found = self._sure(reading)
         citations = self._cite(passages, answer if found else None, top_k or self.config.top_k)
-        timings = {"retrieve": (retrieved - started) * 1e3, "read": (read - retrieved) * 1e3, "total": (read - started) * 1e3}
+        timings = {"retrieve": reading.retrieve_ms, "read": reading.read_ms, "total": (time.perf_counter() - started) * 1e3}
         return Reply(
             question=question,
             found=found,
@@ -128,8 +147,22 @@ class Assistant:
             citations=citations,
             timings_ms=timings,
             sentence=answer.passage.chunk.text[answer.sentence_start : answer.sentence_end] if found else None,
-            query=query,
+            query=reading.query,
         )
+
+    def _sure(self, reading: Reading) -> bool:
+        return reading.answer is not None and reading.answer.score >= self.config.answer_threshold
+
+    def _read(self, question: str, followup: FollowUp, limit: int, mode: str | None, keep, recent: bool) -> Reading:
+        """Retrieve for the question as the follow-up searches it, and read the passages."""
+        started = time.perf_counter()
+        vector = self.embedder.encode([followup.query])[0]
+        passages = self.retrieve(followup.query, vector, limit, mode, keep=keep, prefer=followup.prefer, recent=recent)
+        retrieved = time.perf_counter()
+        options = {"avoid": followup.avoid} if followup.avoid else {}
+        answer = self.reader.read(question, vector, passages, followup.context, **options) if passages else None
+        read_ms = (time.perf_counter() - retrieved) * 1e3
+        return Reading(followup.query, passages, answer, (retrieved - started) * 1e3, read_ms)
 
     def retrieve(self, query: str, vector, limit: int, mode: str | None = None, **options) -> list[Passage]:
         return Retriever(self.index, self.config).retrieve(query, vector, limit, mode, **options)

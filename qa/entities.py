@@ -57,6 +57,10 @@ _OFFICES = {"Chancellor", "Mayor", "Chief", "Justice", "Speaker", "Advocate", "P
 _PEER = re.compile(r"(?:Lord|Baroness|Baron)\s")
 _OF_PLACE = re.compile(r"\s+of\s+[A-Z][\w-]*(?:\s+[A-Z][\w-]*)?")  # the place a peer is "of"
 _PEERAGE_BEFORE = re.compile(r"\b(?:Lord|Lady|Baroness|Baron|Sir|Dame)\s+$")  # titles that are part of a name
+_AM_PM = r"\s?(?:am|pm|a\.m\.|p\.m\.)"
+# A clock's reading, which spaCy calls a count or a date: a race time ("2:27:41", "1:58.3") or a time of day ("10.38am")
+_CLOCK = re.compile(rf"(?<![\w.:])\d{{1,2}}(?::\d{{2}}(?::\d{{2}})?(?:\.\d+)?(?:{_AM_PM})?|(?:\.\d{{2}})?{_AM_PM})(?![\w:])", re.I)
+_CLOCK_OVER = {"CARDINAL", "DATE", "TIME", "QUANTITY"}  # labels a clock's reading replaces
 _FREQUENCIES = {"annual", "annually", "daily", "weekly", "monthly", "yearly", "quarterly", "nightly", "hourly"}  # no date
 
 
@@ -269,10 +273,13 @@ def _opens(token) -> bool:
 
 def _merge(text: str, entities: list[Entity]) -> tuple[Entity, ...]:
     """spaCy's entities plus the amounts ('70m euros') and web addresses it missed, found by
-    pattern; a score ('19-13'), which spaCy splits into two counts, is one."""
+    pattern; a score ('19-13'), which spaCy splits into two counts, is one; a clock's reading is a time."""
     scores = [Entity(m.start(), m.end(), "CARDINAL") for m in _SCORE.finditer(text)]
     scores = [s for s in scores if all(s.start <= e.start and e.end <= s.end for e in entities if _overlap(s, e))]
-    kept = scores + [e for e in entities if not any(_overlap(s, e) for s in scores)]
+    clocks = [Entity(m.start(), m.end(), "TIME") for m in _CLOCK.finditer(text)]
+    clocks = [c for c in clocks if all(e.label in _CLOCK_OVER for e in entities if _overlap(c, e))]
+    patterned = scores + clocks
+    kept = patterned + [e for e in entities if not any(_overlap(s, e) for s in patterned)]
     for extra in [Entity(m.start(), m.end(), "ORG") for m in _WEB_ADDRESS.finditer(text)] + _numbers_only(text):
         if not any(_overlap(e, extra) for e in kept):
             kept.append(extra)

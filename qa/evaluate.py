@@ -2,7 +2,9 @@
 
 Inputs:
 - JSONL, one question a line: {"question": str, "answers": [str, ...], "article_ids": [str, ...]};
-  empty `answers` = unanswerable (the right reply is "not found"); `article_ids` optional.
+  empty `answers` = unanswerable (the right reply is "not found"); `article_ids` optional;
+  `history` optional: the earlier questions of a conversation, in order, so that the question is
+  scored as a follow-up (they are asked first, each with the replies before it).
 - SQuAD JSON, v1.1 or v2.0 (data[].paragraphs[].context / qas[].question / answers[].text /
   is_impossible). Each paragraph becomes an article with id "<title>/<n>" (n counts the
   title's paragraphs from 1) whose text is the context; its questions carry that id, and a
@@ -31,7 +33,7 @@ _ARTICLES = re.compile(r"\b(a|an|the)\b")
 
 @dataclass(frozen=True)
 class Dataset:
-    items: list[dict]  # {"question": str, "answers": [str], "article_ids": [str]}
+    items: list[dict]  # {"question": str, "answers": [str], "article_ids": [str], "history": [str]}
     format: str  # "jsonl", "squad-v1.1" or "squad-v2.0"
     articles: list[dict] = field(default_factory=list)  # SQuAD paragraphs as article records (id, title, text)
 
@@ -88,6 +90,7 @@ def _load_jsonl(path: Path, text: str) -> list[dict]:
             "question": record["question"],
             "answers": _strings(record.get("answers"), "answers", where),
             "article_ids": _strings(record.get("article_ids"), "article_ids", where),
+            "history": _strings(record.get("history"), "history", where),
         })
     if not items:
         raise ValueError(f"{path}: no questions in the file")
@@ -258,7 +261,15 @@ def evaluate(assistant, source: str | Path | Dataset, warm_up: bool = True, **as
     dataset = source if isinstance(source, Dataset) else load_dataset(source)
     if warm_up:
         assistant.ask(dataset.items[0]["question"], **ask_options)
-    rows = [score_reply(item, assistant.ask(item["question"], **ask_options)) for item in dataset.items]
+    replies: dict[tuple[str, ...], object] = {}  # a conversation's replies, shared by its later turns
+
+    def reply_to(turns: tuple[str, ...]):
+        if turns not in replies:
+            history = [(turns[i], reply_to(turns[: i + 1])) for i in range(len(turns) - 1)]
+            replies[turns] = assistant.ask(turns[-1], history=history, **ask_options)
+        return replies[turns]
+
+    rows = [score_reply(item, reply_to((*item.get("history", ()), item["question"]))) for item in dataset.items]
     return {"format": dataset.format, **summarize(rows)}
 
 

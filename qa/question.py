@@ -104,6 +104,7 @@ _HEADS: list[tuple[str, str, dict[str, float]]] = [
     ("venue", "ground|venue|stadium|hotel|arena|theatre|hospital|prison|camp|building|airport|station|church|museum|gallery", VENUE),
     ("place", _PLACE_NOUNS, PLACE),
     ("date", "year|date|day|month|decade|season|week|weekend|century|night|evening|morning|afternoon", DATE),
+    ("duration", "time|duration", DURATION),  # "What was her time?": a race time, or a time of day
     ("percentage", "percentage|percent|proportion|share|rate|stake|holding", PERCENT),
     ("amount", "price|sum|fee|amount|fine|salary|bill|value|cost|budget|wage|pay|bonus|fortune|compensation|damages|profit|revenue|loss|debt|deficit|surplus|turnover|gift|donation|loan|grant", MONEY),
     ("number", "number|total|size|score|margin|attendance|population|majority|tally|crowd|age", COUNT),
@@ -117,6 +118,7 @@ _HEAD_TYPES = {noun: (name, labels) for name, nouns, labels in reversed(_HEADS) 
 _NOUN_RUN = {"ADJ", "NOUN", "PROPN", "NUM"}
 _NAMING = {"name", "title"}  # "the name of X": X says what is asked
 _MEASURING = {"size", "kind", "type", "sort"}  # "the size of X": X says what is asked when it is of a listed kind
+_POSSESSIVES = {"his", "her", "its", "their", "our", "my", "your"}  # determiners too: "What was her time?"
 _DO_HAVE = {"do", "does", "did", "has", "have", "had"}
 _CLAUSE_BREAK = re.compile(r"[,;:]\s|\s(?:--?|[–—])\s")
 _HOW_MUCH = re.compile(r"how\s+much\b", re.I)
@@ -245,10 +247,10 @@ def _head(words: Sequence[Word], wh_start: int) -> tuple[str | None, tuple[str, 
             return None, ()
         i += 1
     elif wh in ("who", "whom") and i < len(words) and words[i].pos == "AUX" or wh in ("which", "what"):
-        while i < len(words) and words[i].pos in ("AUX", "DET"):
+        while i < len(words) and (words[i].pos in ("AUX", "DET") or words[i].text.lower() in _POSSESSIVES):
             if words[i].text.lower() in _DO_HAVE:
                 return None, ()  # "What did the minister say": the noun is who acts, not what is asked
-            i += 1  # "What is the …", "Who was the …"
+            i += 1  # "What is the …", "Who was the …", "What was his …"
     else:
         return None, ()
     head, i, modifiers = _noun_run(words, i, after_wh=i == at + 1)

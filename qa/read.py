@@ -23,12 +23,15 @@ from qa.index import ArticleIndex
 from qa.question import PROPER_NAMES, AnswerType, asked_clause, expected_answer, singular
 from qa.schema import Answer, Passage
 
-_QUESTION_WORDS = {"who", "whom", "whose", "what", "when", "where", "which", "why", "how", "much", "mani", "many", "did", "does", "do"}
+# Words of a question that no answer sentence is told apart by ("When did that happen?")
+_QUESTION_WORDS = {"who", "whom", "whose", "what", "when", "where", "which", "why", "how", "much", "mani", "many", "did", "does", "do",
+                   "happen", "occur"}
 WEIGHTS = {"terms": 0.45, "context": 0.0, "dense": 0.35, "rank": 0.05, "beside": 0.2, "around": 0.3, "led": 0.15}  # tuned: bench/tune_reader.py
 AROUND_WORDS = 12  # question words this close to an answer count towards `around`, the nearer the more
 BESIDE_WORDS = 3  # an answer this close to the noun the question asks about ("lawyer Louise Christian"); an apposition may be longer
 BESIDE_BONUS = 0.3
 TOPIC_DISCOUNT = 0.3  # weight of question terms already in the story's headline or lead
+CONTEXT_WEIGHT = 0.3  # weight of a follow-up's conversation terms: they find the story, the question the sentence
 SHORTLIST = 8  # sentences that get embedded and tagged
 RELATIVE_DATE = 0.8  # fit of a date without a month or year, for "when" questions
 PRONOUN_ONE = 0.5  # fit of "one" used as a pronoun ("one of the") for a count
@@ -40,6 +43,7 @@ LEAD_CHARS = 400
 # unanswerable questions by bench/calibrate.py.
 CONFIDENCE = (9.45, 6.58, -4.04, -6.33)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_WORDS = re.compile(r"\w+")
 _ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
 _CAPITALISED_RUN = re.compile(r"[A-Z][a-z]\w*(?:\s+(?:(?:of|and|for|&)\s+)?[A-Z][a-z]\w*)+")
 _LIST_JOIN = re.compile(r"\s*(?:,\s*(?:and\s+)?|and\s+|&\s+)")
@@ -154,23 +158,26 @@ class ExtractiveReader:
         self.tagger = tagger or EntityTagger()
 
     def read(
-        self, question: str, query_vector: np.ndarray, passages: list[Passage], query: str | None = None, avoid: frozenset[str] = frozenset()
+        self, question: str, query_vector: np.ndarray, passages: list[Passage], context: str | None = None, avoid: frozenset[str] = frozenset()
     ) -> Answer | None:
-        """`query` is what was searched (a follow-up with its context); `question` decides the answer
-        type; `avoid` holds answers already given when the question asks for another ("who else")."""
-        ranking = self.rank(question, query_vector, passages, query, avoid)
+        """`context` is the conversation a follow-up leans on (searched with it); `question` decides
+        the answer type; `avoid` holds answers already given, which a follow-up does not ask for again."""
+        ranking = self.rank(question, query_vector, passages, context, avoid)
         if not ranking.candidates:
             return None
         return self._answer(ranking.candidates[0], ranking)
 
     def rank(
-        self, question: str, query_vector: np.ndarray, passages: list[Passage], query: str | None = None, avoid: frozenset[str] = frozenset()
+        self, question: str, query_vector: np.ndarray, passages: list[Passage], context: str | None = None, avoid: frozenset[str] = frozenset()
     ) -> Ranking:
         candidates = self._candidates(self._reading(passages))
         wanted = expected_answer(question, self.tagger.words(question))
-        terms = self._terms(query or question)
-        terms.update(self._acronyms_used(query or question, candidates, terms))
-        ranking = Ranking([], wanted, terms, avoid, _abbreviations(query or question), _numbers(question))
+        terms = self._terms(question)
+        if context:
+            terms.update({t: w * CONTEXT_WEIGHT for t, w in self._terms(context).items() if t not in terms})
+        query = f"{context} {question}" if context else question
+        terms.update(self._acronyms_used(query, candidates, terms))
+        ranking = Ranking([], wanted, terms, avoid, _abbreviations(query), _numbers(question))
         if not candidates:
             return ranking
         self._score_terms(ranking.terms, candidates)
@@ -178,10 +185,11 @@ class ExtractiveReader:
         texts = [c.text for c in shortlist]
         vectors = self.embedder.encode([c.in_context for c in shortlist])
         similarity = vectors @ query_vector
-        clause = asked_clause(question)
-        if clause:  # the asking clause alone says best what the answer sentence is about; encoded
-            # on its own, as the question is: batched with the sentences, its padding shifts the vector
-            similarity = (similarity + vectors @ self.embedder.encode([clause])[0]) / 2
+        # The asking clause, or a follow-up's own words, say best what the answer sentence is about;
+        # encoded on their own, as the question is: batched with the sentences, padding shifts a vector
+        own = asked_clause(question) or (question if context else None)
+        if own:
+            similarity = (similarity + vectors @ self.embedder.encode([own])[0]) / 2
         for candidate, value in zip(shortlist, similarity):
             candidate.dense = float(value)
         if wanted:
@@ -277,7 +285,7 @@ class ExtractiveReader:
         (in its words or as initials: "BA" for British Airways) and that was not the answer given before."""
         phrase = sentence[entity.start : entity.end]
         named = self._named_in_question(phrase, ranking.terms) or _abbreviates(phrase, ranking.abbreviations)
-        return entity.label in ranking.wanted.labels and phrase not in ranking.avoid and not named
+        return entity.label in ranking.wanted.labels and not _already_given(phrase, ranking.avoid) and not named
 
     def _beside_head(self, sentence: str, entities: list[Entity], wanted: AnswerType) -> tuple[frozenset[Entity], frozenset[Entity]]:
         """The entities within a few words of the noun the question asks about, in the same phrase
@@ -330,7 +338,8 @@ class ExtractiveReader:
 
     def _without_head(self, sentence: str, entities: tuple[Entity, ...], head: str | None) -> tuple[Entity, ...]:
         """A person's name that opens with the noun asked about loses it ("Lawyer Louise Christian"
-        → "Louise Christian"), which then stands right before it; in other names the noun is part
+        → "Louise Christian"), which then stands right before it, as does a name that opens the
+        sentence with it ("Contractor Halvorsen & Pike replaced …"); in other names the noun is part
         of the name ("Operation Buccaneer")."""
         if not head:
             return entities
@@ -338,7 +347,7 @@ class ExtractiveReader:
         out = []
         for entity in entities:
             first = re.match(r"(\w+)\s+", sentence[entity.start : entity.end])
-            if entity.label == "PERSON" and first and self.index.stem([first.group(1).lower()])[0] in targets:
+            if (entity.label == "PERSON" or entity.start == 0) and first and self.index.stem([first.group(1).lower()])[0] in targets:
                 entity = Entity(entity.start + first.end(), entity.end, entity.label)
             out.append(entity)
         return tuple(out)
@@ -451,6 +460,17 @@ def _terms_near(words: list[re.Match], stems: list[str], entity: Entity, terms: 
             gaps[stem] = min(gaps.get(stem, len(stems)), first - i if i < first else i - last)
     near = sum(terms[t] * max(0.0, 1 - (gap - 1) / AROUND_WORDS) for t, gap in gaps.items())
     return near / (sum(terms.values()) or 1.0)
+
+
+def _already_given(phrase: str, given: frozenset[str]) -> bool:
+    """The phrase is, holds or is part of an answer given before: "Bondi" and "Enrico Bondi",
+    "the Vestey Group" and "Vestey Group"."""
+    words = _content_words(phrase)
+    return bool(words) and any((other := _content_words(answer)) and (words <= other or other <= words) for answer in given)
+
+
+def _content_words(text: str) -> set[str]:
+    return set(_WORDS.findall(text.lower())) - {"the", "a", "an"}
 
 
 def _led_by(text: str, entity: Entity, preposition: str) -> bool:

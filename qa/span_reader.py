@@ -110,9 +110,9 @@ class SpanReader:
 
     # --- reading ------------------------------------------------------------------------
     def read(
-        self, question: str, query_vector, passages: list[Passage], query: str | None = None, avoid: frozenset[str] = frozenset()
+        self, question: str, query_vector, passages: list[Passage], context: str | None = None, avoid: frozenset[str] = frozenset()
     ) -> Answer | None:
-        """Same contract as ExtractiveReader.read. `query_vector` and `query` are not needed: the
+        """Same contract as ExtractiveReader.read. `query_vector` and `context` are not needed: the
         model reads the question itself; `avoid` holds answers already given ("who else")."""
         passages = list(passages)[: self.config.read_passages]
         if not passages:

@@ -14,7 +14,7 @@ import app
 from qa.assistant import Assistant
 from qa.config import Config
 from qa.index import ArticleIndex
-from qa.schema import Citation
+from qa.schema import Citation, Reply
 from conftest import ROOT, SAMPLES, FakeEmbedder
 
 APP = str(ROOT / "app.py")
@@ -304,3 +304,24 @@ def test_one_passage_is_one(monkeypatch, sample_index):
     at = start(monkeypatch, sample_index)
     at.slider(key="top_k").set_value(1)
     assert "· 1 passage" in html(ask(at, COST_Q)) and "1 passages" not in html(at)
+
+
+def test_example_questions_are_shown_once_before_and_in_the_sidebar_after(monkeypatch, sample_index):
+    at = start(monkeypatch, sample_index)
+    keys = lambda: {b.key for b in at.button if b.key and b.key.startswith("example-")}  # noqa: E731
+    assert keys() == {f"example-main-{n}" for n in range(len(app.EXAMPLES))}
+    at = ask(at, COST_Q)
+    assert keys() == {f"example-side-{n}" for n in range(len(app.EXAMPLES))}
+    at.button(key="example-side-1").click()
+    at.run()
+    assert at.session_state.history[-1]["question"] == app.EXAMPLES[1][0]
+
+
+def test_citation_numbers_in_the_answer_name_their_articles_on_hover():
+    def cite(n, title):
+        return Citation(n=n, article_id=f"a{n}", title=title, source=None, url=None, published=None, passage="p",
+                        answer_start=None, answer_end=None, score=1.0, passage_start=0, passage_end=1)
+    reply = Reply("q", True, "$5", 0.9, (cite(1, "Bridge"), cite(2, 'The "Quay" <b>')), {}, sentence="It cost $5.")
+    page = app.answer_html(reply)
+    assert '<span class="qa-ref" title="Bridge">[1]</span>' in page
+    assert 'See also <span class="qa-ref" title="The &quot;Quay&quot; &lt;b&gt;">[2]</span> under Related passages' in page

@@ -69,13 +69,35 @@ def test_follow_up_asking_for_someone_else_gives_another_answer(samples_assistan
     assert first.found
 
 
-def test_self_contained_question_after_history_is_searched_as_is(samples_assistant):
+def test_a_new_question_after_history_is_answered_by_itself(samples_assistant):
     first = samples_assistant.ask("Who is the head of Stonebridge Academy?")
     reply = samples_assistant.ask(
         "How much ransom did the hackers demand from the Norbury water utility?", history=[("Who is the head of Stonebridge Academy?", first)]
     )
     assert reply.query == reply.question
     assert reply.citations[0].article_id == "wire-003"
+
+
+def _converse(assistant, questions):
+    history = []
+    for question in questions:
+        history.append((question, assistant.ask(question, history=history)))
+    return [reply for _, reply in history]
+
+
+def test_a_chain_of_follow_ups_keeps_its_subject_even_without_pronouns(samples_assistant):
+    replies = _converse(samples_assistant, ["When did the Kestrel Harbour Bridge reopen?", "Which contractor did the work?",
+                                            "How many rivets were replaced?", "How much did it cost?"])
+    assert all(r.citations[0].article_id == "harbour-bridge-reopens" for r in replies)
+    assert [contains(r.answer, a) for r, a in zip(replies[2:], ["1,840", "$38.6 million"])] == [True, True]
+
+
+def test_a_follow_up_does_not_give_the_answer_it_leans_on(samples_assistant):
+    replies = _converse(samples_assistant, ["Who won the women's race at the Fernhill Marathon?", "What was her time?",
+                                            "When did that happen?"])
+    assert contains(replies[0].answer, "Imani Ward")
+    assert replies[1].answer == "2:27:41"  # "her": Imani Ward, who is no answer to it
+    assert contains(replies[2].answer, "Sunday")
 
 
 def test_date_filter_limits_citations_to_the_range(samples_assistant):

@@ -23,7 +23,9 @@ def texts() -> dict[str, str]:
 @pytest.mark.parametrize("path", SETS, ids=[p.name for p in SETS])
 def test_answers_stand_verbatim_in_the_named_articles(texts, path):
     items = load_labelled(path)
-    assert any(item["answers"] for item in items) and any(not item["answers"] for item in items)
+    assert any(item["answers"] for item in items)
+    if "topic_switch" not in path.name:  # those are new first questions, all answerable
+        assert any(not item["answers"] for item in items)
     for item in items:
         for article_id in item.get("article_ids") or []:
             assert any(answer in texts[article_id] for answer in item["answers"]), (path.name, item["question"], article_id)

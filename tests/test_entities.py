@@ -231,3 +231,11 @@ def test_a_name_given_an_age_is_a_person_and_a_lone_person_after_in_is_a_place(t
     assert _tags(tagger, "Sony, a 60-year-old company, cut jobs.")["Sony"] != "PERSON"
     assert _tags(tagger, "Voters have lost faith in Blair, the poll found.")["Blair"] == "PERSON"  # no place before "in"
     assert _tags(tagger, "Labour hit out at Howard over the claims.")["Howard"] == "PERSON"
+
+
+def test_a_clock_s_reading_is_a_time(tagger):
+    tags = _tags(tagger, "Ward won in 2:27:41 and the men's winner ran 2:11:09, in a field that left at 8:30am.")
+    assert tags["2:27:41"] == tags["2:11:09"] == tags["8:30am"] == "TIME"
+    assert _tags(tagger, "Apacs said 10.38am was the moment plastic overtook cash.")["10.38am"] == "TIME"
+    tags = _tags(tagger, "Shares rose 10.38 points and the board voted 3:1 in favour.")
+    assert tags["10.38"] == "CARDINAL" and tags.get("3:1") != "TIME"  # a decimal and a ratio are no times

@@ -15,8 +15,9 @@ from qa.cli import main
 from qa.config import Config
 from qa.entities import EntityTagger
 from qa.evaluate import (
-    contains, exact_match, f1_score, format_report, load_dataset, load_labelled, normalize, summarize, temporary_index,
+    contains, evaluate, exact_match, f1_score, format_report, load_dataset, load_labelled, normalize, summarize, temporary_index,
 )
+from qa.schema import Reply
 
 _TAGGER = EntityTagger()  # one spaCy load for the whole file
 
@@ -152,8 +153,8 @@ def test_load_jsonl(tmp_path):
                                        '{"question": "Why?", "answers": []}\n')
     dataset = load_dataset(path)
     assert dataset.format == "jsonl" and dataset.articles == []
-    assert dataset.items == [{"question": "Who?", "answers": ["Ann"], "article_ids": ["a"]},
-                             {"question": "Why?", "answers": [], "article_ids": []}]
+    assert dataset.items == [{"question": "Who?", "answers": ["Ann"], "article_ids": ["a"], "history": []},
+                             {"question": "Why?", "answers": [], "article_ids": [], "history": []}]
     assert load_labelled(path) == dataset.items
 
 
@@ -163,12 +164,38 @@ def test_load_jsonl(tmp_path):
         ('{"question": "ok"}\n{"question": "broken"\n', r"q\.jsonl:2: malformed JSON line"),
         ('{"question": "ok"}\n\n["not", "an", "object"]\n', r"q\.jsonl:3: expected an object"),
         ('{"question": "ok", "answers": "Ann"}\n', r"q\.jsonl:1: \"answers\" must be a list"),
+        ('{"question": "ok", "history": "Who?"}\n', r"q\.jsonl:1: \"history\" must be a list"),
         ("\n\n", r"q\.jsonl: no questions"),
     ],
 )
 def test_malformed_jsonl_names_file_and_line(tmp_path, content, message):
     with pytest.raises(ValueError, match=message):
         load_dataset(write(tmp_path / "q.jsonl", content))
+
+
+class _Recorder:
+    """Stands in for the Assistant: records what is asked with which history; replies found with the question."""
+
+    def __init__(self):
+        self.asked = []
+
+    def ask(self, question, history=None, **options):
+        self.asked.append((question, [q for q, _ in history or []]))
+        return Reply(question, True, f"answer to {question}", 0.9, (), {"total": 1.0}, sentence=question)
+
+
+def test_follow_ups_are_asked_after_their_conversation_each_turn_once(tmp_path):
+    path = write(tmp_path / "talk.jsonl", "\n".join(json.dumps(q) for q in [
+        {"question": "Who won?", "answers": ["Who won"]},
+        {"question": "When?", "answers": ["When"], "history": ["Who won?"]},
+        {"question": "Where?", "answers": ["nowhere"], "history": ["Who won?", "When?"]},
+        {"question": "When?", "answers": ["When"], "history": ["Who lost?"]},
+    ]))
+    recorder = _Recorder()
+    report = evaluate(recorder, path, warm_up=False)
+    assert recorder.asked == [("Who won?", []), ("When?", ["Who won?"]), ("Where?", ["Who won?", "When?"]),
+                              ("Who lost?", []), ("When?", ["Who lost?"])]
+    assert report["answerable"] == 4 and report["answer_hit"] == 0.75
 
 
 def test_load_squad_v2(tmp_path):

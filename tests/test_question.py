@@ -172,6 +172,16 @@ def test_where_someone_studies_or_works_may_be_a_school_or_employer():
         assert expected_answer(question).labels["ORG"] < 0.5, question
 
 
+@pytest.mark.parametrize("question, kind, head", [
+    ("What was her time?", "duration", "time"),  # a possessive is a determiner: the noun after it is asked
+    ("What was his first film for the studio?", "work", "film"),
+    ("At what time did the polls close?", "duration", "time"),
+])
+def test_the_noun_after_a_possessive_or_time_decides_the_type(tagger, question, kind, head):
+    typed = _typed(tagger, question)
+    assert (typed.name, typed.head) == (kind, head)
+
+
 def test_how_much_of_an_unlisted_noun_takes_a_quantity_as_well_as_money(tagger):
     gold = _typed(tagger, "How much gold does the fund hold?")
     assert gold.labels["QUANTITY"] == gold.labels["MONEY"] == 1.0
