@@ -27,6 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("ask", "Answer a question from the indexed articles.")
     p.add_argument("question", nargs="?", help="the question")
     p.add_argument("--questions", type=Path, help="file of questions (one a line, or JSONL with a 'question' field); JSONL out")
+    p.add_argument("--chat", action="store_true",
+                   help="a conversation: questions one a line from the terminal (or piped in), each a follow-up of "
+                        "those before; an empty line or /clear starts over, Ctrl-D ends")
     p.add_argument("--json", action="store_true", help="print the reply as JSON")
     p.add_argument("--top-k", type=int, default=None, help="passages to cite (default 5)")
     p.add_argument("--retrieval", choices=RETRIEVAL_MODES, default=None, help="hybrid (default), dense or bm25")

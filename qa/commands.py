@@ -98,11 +98,34 @@ def run_ask(args: Namespace) -> int:
         for question in read_questions(args.questions):
             print(json.dumps(assistant.ask(question, **options).to_dict(), ensure_ascii=False), flush=True)
         return 0
+    if args.chat:
+        return _chat(assistant, options, args.json)
     if not args.question:
         raise ValueError("give a QUESTION or --questions FILE")
     reply = assistant.ask(args.question, **options)
     print(json.dumps(reply.to_dict(), ensure_ascii=False, indent=2) if args.json else format_reply(reply))
     return 0
+
+
+def _chat(assistant: Assistant, options: dict, as_json: bool) -> int:
+    """Questions from stdin, each asked with the conversation so far; an empty line or /clear starts over."""
+    interactive = sys.stdin.isatty()
+    history: list = []
+    while True:
+        try:
+            line = input("> " if interactive else "").strip()
+        except EOFError:
+            return 0
+        if not line or line == "/clear":
+            history = []
+            continue
+        try:
+            reply = assistant.ask(line, history=history, **options)
+        except ValueError as error:  # a question over the limit: say so, keep the conversation
+            print(f"error: {error}", file=sys.stderr)
+            continue
+        history.append((line, reply))
+        print(json.dumps(reply.to_dict(), ensure_ascii=False) if as_json else format_reply(reply) + "\n", flush=True)
 
 
 def read_questions(path: Path) -> list[str]:

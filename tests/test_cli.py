@@ -146,6 +146,19 @@ def test_ask_questions_plain_text_file(index, tmp_path, capsys):
     assert all(REPLY_KEYS <= r.keys() for r in replies)
 
 
+def test_ask_chat_asks_each_line_as_a_follow_up_until_an_empty_line(index, capsys, monkeypatch):
+    import io
+
+    lines = "When did the Kestrel bridge reopen?\nHow much did it cost?\n\nHow much did it cost?\n" + "x" * 1001 + "\n"
+    monkeypatch.setattr("sys.stdin", io.StringIO(lines))
+    code, out, err = run(capsys, "ask", "--index", index, "--chat", "--json")
+    replies = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and [r["question"] for r in replies] == ["When did the Kestrel bridge reopen?", "How much did it cost?", "How much did it cost?"]
+    assert replies[1]["query"] == "When did the Kestrel bridge reopen? How much did it cost?"  # a follow-up
+    assert replies[2]["query"] == "How much did it cost?"  # after the empty line: a new conversation
+    assert "the limit is 1,000" in err  # an over-long line is refused and the chat goes on
+
+
 def test_ask_questions_jsonl_file(index, tmp_path, capsys):
     questions = tmp_path / "questions.jsonl"
     questions.write_text(
