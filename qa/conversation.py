@@ -40,7 +40,8 @@ def resolve(question: str, history: Sequence[Turn] | None) -> FollowUp:
     given = [r.answer for _, r in history if r is not None and r.found and r.answer]
     asked = previous_reply.query if previous_reply and previous_reply.query else previous_question
     context = asked[-MAX_CONTEXT_CHARS:]
-    said = {w.lower() for w in _WORD.findall(" ".join([context, *(q for q, _ in history), *given]))}
+    # what the conversation is about now: its chain of questions and the last answer, not what an earlier subject named
+    said = {w.lower() for w in _WORD.findall(" ".join([context, *(given[-1:] if previous_reply and previous_reply.found else [])]))}
     names_new = any(n.lower() not in _CALENDAR and not _said(n, said) for n in _PROPER_NOUN.findall(question))
     prefer = frozenset(c.article_id for c in (previous_reply.citations[:1] if previous_reply else ()))
     avoid = frozenset(a for a in given if len(a.split()) <= MAX_AVOIDED_WORDS)

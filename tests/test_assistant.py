@@ -169,3 +169,11 @@ def test_reingest_of_samples_does_no_embedding_work(samples_assistant, tmp_path)
     report = assistant.ingest([SAMPLES])
     assert report.unchanged >= 12 and report.added == 0
     assert assistant.embedder.texts_encoded == before
+
+
+def test_asking_an_earlier_subject_again_gets_its_answer_again(samples_assistant):
+    questions = ["How much did it cost to restore the Kestrel crossing in Port Avalon?", "In which city was the painter José Núñez born?",
+                 "How much did it cost to restore the Kestrel crossing in Port Avalon?"]
+    replies = _converse(samples_assistant, questions)
+    assert contains(replies[0].answer, "$38.6 million") and contains(replies[1].answer, "Seville")
+    assert replies[2].answer == replies[0].answer  # not a follow-up of the painter, nor avoided as given before

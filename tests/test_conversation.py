@@ -53,3 +53,10 @@ def test_earlier_short_answers_are_avoided_but_not_a_whole_sentence():
     history = [("Who is the mayor?", _reply("Who is the mayor?", "council", "Harold Benning")),
                ("What did the council approve?", _reply("What did the council approve?", "council", sentence))]
     assert resolve("Who else spoke?", history).avoid == {"Harold Benning"}
+
+
+def test_a_name_from_an_earlier_subject_is_new_again():
+    history = [("How much did the Kestrel bridge cost?", _reply("How much did the Kestrel bridge cost?", "bridge", "$38.6 million")),
+               ("Where was the painter José Núñez born?", _reply("Where was the painter José Núñez born?", "painter", "Seville"))]
+    follow = resolve("How much did the Kestrel bridge cost?", history)
+    assert follow.may_stand_alone  # the chat is about the painter now: the bridge is a new subject again
