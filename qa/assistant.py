@@ -16,9 +16,14 @@ from qa.entities import EntityTagger
 from qa.index import ArticleIndex
 from qa.ingest import IngestReport, Ingestor
 from qa.question import asks_for_latest
-from qa.read import ExtractiveReader
+from qa.read import QUESTION_WORDS, ExtractiveReader
 from qa.retrieve import Retriever
 from qa.schema import Answer, Citation, Passage, Reply
+
+
+NEW_SUBJECT_SHARE = 0.5  # of a follow-up's term weight the conversation's article lacks: it may be a new question
+RARE = 0.5  # a word this rare, as a share of the rarest's weight (a name, mostly), that the article lacks may start a new subject despite a pronoun
+UNSEEN = "\x00"  # a token no passage has
 
 
 @dataclass(frozen=True)
@@ -129,16 +134,19 @@ class Assistant:
         keep = date_filter(since, until)
         started = time.perf_counter()
         self.index  # opens the index first: it decides which model embeds the question
+        opened = time.perf_counter()
         followup = resolve(question, history)
         options = {"limit": max(top_k or self.config.top_k, self.config.read_passages) * self.config.max_per_article,
                    "mode": retrieval, "keep": keep, "recent": asks_for_latest(question)}
-        reading = self._read(question, followup, **options)
-        if followup.may_stand_alone:  # the surer of the two readings
-            reading = surer(reading, self._read(question, FollowUp(question), **options))
+        readings = [self._read(question, followup, **options)]
+        if followup.context and not followup.continues and self._new_subject(question, followup.prefer, followup.pronoun):
+            readings.append(self._read(question, FollowUp(question), **options))  # the surer reading is kept
+        reading = surer(*readings) if len(readings) == 2 else readings[0]
         answer, passages = reading.answer, reading.passages
         found = self._sure(reading)
         citations = self._cite(passages, answer if found else None, top_k or self.config.top_k)
-        timings = {"retrieve": reading.retrieve_ms, "read": reading.read_ms, "total": (time.perf_counter() - started) * 1e3}
+        timings = {"retrieve": (opened - started) * 1e3 + sum(r.retrieve_ms for r in readings),  # both readings, when there are two
+                   "read": sum(r.read_ms for r in readings), "total": (time.perf_counter() - started) * 1e3}
         return Reply(
             question=question,
             found=found,
@@ -149,6 +157,22 @@ class Assistant:
             sentence=answer.passage.chunk.text[answer.sentence_start : answer.sentence_end] if found else None,
             query=reading.query,
         )
+
+    def _new_subject(self, question: str, articles: frozenset[str], pronoun: bool) -> bool:
+        """Whether most of the question's term weight is missing from the conversation's article, as
+        for a question on a new subject ("how much was raised by marlow robotics?" after a bridge's
+        story), whatever its capitals; a follow-up mostly uses the story's words ("Which contractor
+        did the work?")."""
+        tokens = sorted({t for t in self.index.tokenize([question])[0] if t not in QUESTION_WORDS})
+        terms, ceiling = self.index.idf(tokens), self.index.idf([UNSEEN])[UNSEEN]  # a word no passage has: the rarest
+        stories = [a for a in (self.index.store.article(i) for i in articles) if a is not None]
+        if not stories:
+            return True
+        known = set().union(*(self.index.tokenize([f"{a.title}\n{a.text}"])[0] for a in stories))
+        unknown = {t: w for t, w in terms.items() if t not in known}
+        if pronoun and not any(w >= RARE * ceiling for w in unknown.values()):
+            return False  # "How much did it cost?": "it" is the conversation's, unless a rare word names another
+        return sum(unknown.values()) >= NEW_SUBJECT_SHARE * sum(terms.values()) > 0
 
     def _sure(self, reading: Reading) -> bool:
         return reading.answer is not None and reading.answer.score >= self.config.answer_threshold

@@ -58,9 +58,10 @@ _PEER = re.compile(r"(?:Lord|Baroness|Baron)\s")
 _OF_PLACE = re.compile(r"\s+of\s+[A-Z][\w-]*(?:\s+[A-Z][\w-]*)?")  # the place a peer is "of"
 _PEERAGE_BEFORE = re.compile(r"\b(?:Lord|Lady|Baroness|Baron|Sir|Dame)\s+$")  # titles that are part of a name
 _AM_PM = r"\s?(?:am|pm|a\.m\.|p\.m\.)"
-# A clock's reading, which spaCy calls a count or a date: a race time ("2:27:41", "1:58.3") or a time of day ("10.38am")
-_CLOCK = re.compile(rf"(?<![\w.:])\d{{1,2}}(?::\d{{2}}(?::\d{{2}})?(?:\.\d+)?(?:{_AM_PM})?|(?:\.\d{{2}})?{_AM_PM})(?![\w:])", re.I)
-_CLOCK_OVER = {"CARDINAL", "DATE", "TIME", "QUANTITY"}  # labels a clock's reading replaces
+# A clock's reading, which spaCy calls a count or a date: a race time ("2:27:41", "1:58.3") or a time
+# of day ("10.38am", "7:30 pm"); not "11:10", which may be a vote or odds as well as a time
+_CLOCK = re.compile(rf"(?<![\w.:])\d{{1,2}}(?::\d{{2}}(?::\d{{2}}(?:\.\d+)?|\.\d+|{_AM_PM})|(?:\.\d{{2}})?{_AM_PM})(?![\w:])", re.I)
+_CLOCK_OVER = {"CARDINAL", "DATE", "QUANTITY"}  # labels a clock's reading replaces (spaCy's own times stand)
 _FREQUENCIES = {"annual", "annually", "daily", "weekly", "monthly", "yearly", "quarterly", "nightly", "hourly"}  # no date
 
 

@@ -90,11 +90,18 @@ def _load_jsonl(path: Path, text: str) -> list[dict]:
             "question": record["question"],
             "answers": _strings(record.get("answers"), "answers", where),
             "article_ids": _strings(record.get("article_ids"), "article_ids", where),
-            "history": _strings(record.get("history"), "history", where),
+            "history": _history(record.get("history"), where),
         })
     if not items:
         raise ValueError(f"{path}: no questions in the file")
     return items
+
+
+def _history(value, where: str) -> list[str]:
+    history = _strings(value, "history", where)
+    if any(not isinstance(q, str) or not q.strip() for q in value or ()):
+        raise ValueError(f"{where}: \"history\" must list the conversation's earlier questions, none of them empty")
+    return history
 
 
 def _strings(value, name: str, where: str) -> list[str]:

@@ -24,7 +24,7 @@ from qa.question import PROPER_NAMES, AnswerType, asked_clause, expected_answer,
 from qa.schema import Answer, Passage
 
 # Words of a question that no answer sentence is told apart by ("When did that happen?")
-_QUESTION_WORDS = {"who", "whom", "whose", "what", "when", "where", "which", "why", "how", "much", "mani", "many", "did", "does", "do",
+QUESTION_WORDS = {"who", "whom", "whose", "what", "when", "where", "which", "why", "how", "much", "mani", "many", "did", "does", "do",
                    "happen", "occur"}
 WEIGHTS = {"terms": 0.45, "context": 0.0, "dense": 0.35, "rank": 0.05, "beside": 0.2, "around": 0.3, "led": 0.15}  # tuned: bench/tune_reader.py
 AROUND_WORDS = 12  # question words this close to an answer count towards `around`, the nearer the more
@@ -119,6 +119,7 @@ class Ranking:
     avoid: frozenset[str] = frozenset()
     abbreviations: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())  # the question's acronyms, its names' initials
     numbers: frozenset[str] = frozenset()  # the numbers the question names ("2010", "1.5")
+    asked: frozenset[str] = frozenset()  # the question's own terms, not its conversation's
 
 
 def evidence(candidate: Candidate, ranking: Ranking) -> tuple[float, float, float]:
@@ -173,11 +174,12 @@ class ExtractiveReader:
         candidates = self._candidates(self._reading(passages))
         wanted = expected_answer(question, self.tagger.words(question))
         terms = self._terms(question)
+        asked = frozenset(terms)
         if context:
             terms.update({t: w * CONTEXT_WEIGHT for t, w in self._terms(context).items() if t not in terms})
         query = f"{context} {question}" if context else question
         terms.update(self._acronyms_used(query, candidates, terms))
-        ranking = Ranking([], wanted, terms, avoid, _abbreviations(query), _numbers(question))
+        ranking = Ranking([], wanted, terms, avoid, _abbreviations(query), _numbers(question), asked=asked)
         if not candidates:
             return ranking
         self._score_terms(ranking.terms, candidates)
@@ -239,7 +241,7 @@ class ExtractiveReader:
         return candidates
 
     def _terms(self, question: str) -> dict[str, float]:
-        tokens = [t for t in self.index.tokenize([question])[0] if t not in _QUESTION_WORDS]
+        tokens = [t for t in self.index.tokenize([question])[0] if t not in QUESTION_WORDS]
         return self.index.idf(list(dict.fromkeys(tokens)))
 
     def _acronyms_used(self, question: str, candidates: list[Candidate], terms: dict[str, float]) -> dict[str, float]:
@@ -338,8 +340,7 @@ class ExtractiveReader:
 
     def _without_head(self, sentence: str, entities: tuple[Entity, ...], head: str | None) -> tuple[Entity, ...]:
         """A person's name that opens with the noun asked about loses it ("Lawyer Louise Christian"
-        → "Louise Christian"), which then stands right before it, as does a name that opens the
-        sentence with it ("Contractor Halvorsen & Pike replaced …"); in other names the noun is part
+        → "Louise Christian"), which then stands right before it; in other names the noun is part
         of the name ("Operation Buccaneer")."""
         if not head:
             return entities
@@ -347,7 +348,7 @@ class ExtractiveReader:
         out = []
         for entity in entities:
             first = re.match(r"(\w+)\s+", sentence[entity.start : entity.end])
-            if (entity.label == "PERSON" or entity.start == 0) and first and self.index.stem([first.group(1).lower()])[0] in targets:
+            if entity.label == "PERSON" and first and self.index.stem([first.group(1).lower()])[0] in targets:
                 entity = Entity(entity.start + first.end(), entity.end, entity.label)
             out.append(entity)
         return tuple(out)
@@ -382,9 +383,9 @@ class ExtractiveReader:
         return Answer(best.text, start, end, confidence(best, ranking), passage, start, end)
 
     def _phrase(self, best: Candidate, ranking: Ranking) -> Entity | None:
-        """The best-fitting entity of the asked type, nearest to the question's words in the sentence."""
+        """The best-fitting entity of the asked type, nearest to the question's own words in the sentence."""
         words, stems = self._words(best.text)
-        anchors = [i for i, stem in enumerate(stems) if stem in ranking.terms]
+        anchors = [i for i, stem in enumerate(stems) if stem in (ranking.asked or ranking.terms)]
         scored = []
         for entity in best.entities:
             weight = _weight(entity, ranking.wanted, best)

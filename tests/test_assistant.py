@@ -177,3 +177,22 @@ def test_asking_an_earlier_subject_again_gets_its_answer_again(samples_assistant
     replies = _converse(samples_assistant, questions)
     assert contains(replies[0].answer, "$38.6 million") and contains(replies[1].answer, "Seville")
     assert replies[2].answer == replies[0].answer  # not a follow-up of the painter, nor avoided as given before
+
+
+@pytest.mark.parametrize("question, answer, article", [
+    ("how much was raised by marlow robotics?", "$27 million", "marlow-robotics-funding"),  # no capitals to tell
+    ("In which city was the painter José Núñez born?", "Seville", None),
+])
+def test_a_new_subject_is_answered_by_itself_whatever_its_capitals(samples_assistant, question, answer, article):
+    first = "How much did it cost to restore the Kestrel crossing in Port Avalon?"
+    reply = _converse(samples_assistant, [first, question])[1]
+    alone = samples_assistant.ask(question)
+    assert contains(reply.answer, answer) and reply.citations[0].article_id == alone.citations[0].article_id
+    assert article is None or reply.citations[0].article_id == article
+
+
+def test_a_follow_up_in_title_case_or_without_a_pronoun_stays_with_the_conversation(samples_assistant):
+    first = "Who is the project manager of the Kestrel Harbour Bridge restoration?"
+    for question, answer in (("How Much Did It Cost?", "$38.6 million"), ("Who said the crew found more corrosion than expected?", "Reiner")):
+        reply = _converse(samples_assistant, [first, question])[1]
+        assert contains(reply.answer, answer) and reply.citations[0].article_id == "harbour-bridge-reopens", question

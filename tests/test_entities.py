@@ -239,3 +239,4 @@ def test_a_clock_s_reading_is_a_time(tagger):
     assert _tags(tagger, "Apacs said 10.38am was the moment plastic overtook cash.")["10.38am"] == "TIME"
     tags = _tags(tagger, "Shares rose 10.38 points and the board voted 3:1 in favour.")
     assert tags["10.38"] == "CARDINAL" and tags.get("3:1") != "TIME"  # a decimal and a ratio are no times
+    assert _tags(tagger, "MPs voted 11:10 against the bill.").get("11:10") != "TIME"  # a vote, or odds, as much as a time

@@ -165,6 +165,7 @@ def test_load_jsonl(tmp_path):
         ('{"question": "ok"}\n\n["not", "an", "object"]\n', r"q\.jsonl:3: expected an object"),
         ('{"question": "ok", "answers": "Ann"}\n', r"q\.jsonl:1: \"answers\" must be a list"),
         ('{"question": "ok", "history": "Who?"}\n', r"q\.jsonl:1: \"history\" must be a list"),
+        ('{"question": "ok"}\n{"question": "ok", "history": ["Who?", " "]}\n', r"q\.jsonl:2: \"history\" must list"),
         ("\n\n", r"q\.jsonl: no questions"),
     ],
 )
