@@ -99,7 +99,7 @@ def _load_jsonl(path: Path, text: str) -> list[dict]:
 
 def _history(value, where: str) -> list[str]:
     history = _strings(value, "history", where)
-    if any(not isinstance(q, str) or not q.strip() for q in value or ()):
+    if any(not q.strip() for q in history):
         raise ValueError(f"{where}: \"history\" must list the conversation's earlier questions, none of them empty")
     return history
 
