@@ -18,7 +18,7 @@ ingest-samples: $(STAMP)
 	$(BIN)/python -m qa ingest samples/
 
 run: ingest-samples
-	QA_INDEX=$${QA_INDEX:-index} $(BIN)/streamlit run app.py --server.headless true --server.port $(PORT)
+	QA_INDEX=$${QA_INDEX:-index} $(BIN)/streamlit run app.py --server.headless true --server.port $(PORT) --server.fileWatcherType none
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

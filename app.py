@@ -297,6 +297,9 @@ def render_reply(assistant: Assistant, reply: Reply, key: str, settings: str = "
         heading, shown, rest = "Source", reply.citations[:1], reply.citations[1:]
     else:
         st.html(f'<div class="qa-notfound">{esc(NOT_FOUND)}</div>')
+        if not reply.citations:  # not one passage came back: most often a date range that leaves every article out
+            st.caption("No article of the library was left to search: if **Published between** is set in the "
+                       "sidebar, widen or clear it.")
         heading, shown, rest = "Closest passages", reply.citations[:3], reply.citations[3:]
     if shown:
         st.html(f'<div class="qa-heading">{heading}</div>')
@@ -358,13 +361,13 @@ def ask(assistant: Assistant, question: str, options: dict) -> None:
 
 # --- sidebar --------------------------------------------------------------------------------
 def queue_question(question: str) -> None:
-    st.session_state.pending = question
+    st.session_state.waiting.append(question)
 
 
 def sidebar(assistant: Assistant, loaded: bool, chatting: bool) -> dict:
     with st.sidebar:
         if st.button("Clear chat", icon=":material/add_comment:", disabled=not chatting, width="stretch"):
-            st.session_state.history = []
+            st.session_state.history, st.session_state.waiting = [], []
             st.rerun()
         st.header("Library")
         if loaded:
@@ -489,31 +492,37 @@ def empty_state(loaded: bool, assistant: Assistant) -> None:
 def main() -> None:
     st.set_page_config(page_title="News QA", page_icon="📰", layout="wide")
     st.html(CSS)
-    for name, value in (("history", []), ("upload_round", 0)):
+    for name, value in (("history", []), ("upload_round", 0), ("waiting", [])):
         st.session_state.setdefault(name, value)
     assistant = get_assistant(str(default_index_dir()))
     warm_up(str(assistant.index_dir))
     loaded = ArticleIndex(assistant.index_dir).exists  # an upload or removal reruns the page
     # No max_chars: the box would drop a longer paste without a word; the assistant says what the limit is.
     question = st.chat_input("Ask about the loaded articles…" if loaded else "Add articles first…", disabled=not loaded)
-    question = (question or "").strip() or st.session_state.pop("pending", None)  # spaces alone ask nothing
+    # A question waits in the session until answered: one sent while another was being answered
+    # stops that run, and the next run answers both, in order.
+    waiting = st.session_state.waiting
+    if (question or "").strip():  # spaces alone ask nothing
+        waiting.append(question.strip())
     try:
-        options = sidebar(assistant, loaded, chatting=bool(question or st.session_state.history))
+        options = sidebar(assistant, loaded, chatting=bool(waiting or st.session_state.history))
     except USER_ERRORS as error:
         st.error(escape_markdown(str(error)))
         st.stop()
 
     st.title("Ask the news")
     st.html('<div class="qa-subtitle">Answers quoted word for word from your news articles, with numbered sources to check.</div>')
-    if not st.session_state.history and not question:
+    if not st.session_state.history and not waiting:
         empty_state(loaded, assistant)
     for number, turn in enumerate(st.session_state.history):
         with st.chat_message("user", avatar=USER_AVATAR):
             render_question(turn["question"])
         with st.chat_message("assistant", avatar=ASSISTANT_AVATAR):
             render_reply(assistant, turn["reply"], f"turn-{number}", turn["settings"])
-    if question and loaded:
-        ask(assistant, question, options)
+    while waiting and loaded:
+        ask(assistant, waiting[0], options)
+        waiting.pop(0)
+    waiting.clear()  # nothing is loaded to ask about
 
 
 if __name__ == "__main__":

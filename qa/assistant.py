@@ -143,7 +143,7 @@ class Assistant:
             readings.append(self._read(question, FollowUp(question), **options))  # the surer reading is kept
         reading = surer(*readings) if len(readings) == 2 else readings[0]
         answer, passages = reading.answer, reading.passages
-        found = self._sure(reading)
+        found = self._sure(reading) and not (followup.context is None and followup.pronoun and len(self._terms(question)) <= 1)
         citations = self._cite(passages, answer if found else None, top_k or self.config.top_k)
         timings = {"retrieve": (opened - started) * 1e3 + sum(r.retrieve_ms for r in readings),  # both readings, when there are two
                    "read": sum(r.read_ms for r in readings), "total": (time.perf_counter() - started) * 1e3}
@@ -163,8 +163,7 @@ class Assistant:
         for a question on a new subject ("how much was raised by marlow robotics?" after a bridge's
         story), whatever its capitals; a follow-up mostly uses the story's words ("Which contractor
         did the work?")."""
-        tokens = sorted({t for t in self.index.tokenize([question])[0] if t not in QUESTION_WORDS})
-        terms, ceiling = self.index.idf(tokens), self.index.idf([UNSEEN])[UNSEEN]  # a word no passage has: the rarest
+        terms, ceiling = self._terms(question), self.index.idf([UNSEEN])[UNSEEN]  # a word no passage has: the rarest
         stories = [a for a in (self.index.store.article(i) for i in articles) if a is not None]
         if not stories:
             return True
@@ -173,6 +172,10 @@ class Assistant:
         if pronoun and not any(w >= RARE * ceiling for w in unknown.values()):
             return False  # "How much did it cost?": "it" is the conversation's, unless a rare word names another
         return sum(unknown.values()) >= NEW_SUBJECT_SHARE * sum(terms.values()) > 0
+
+    def _terms(self, question: str) -> dict[str, float]:
+        """The question's words that tell passages apart, with their rarity."""
+        return self.index.idf(sorted({t for t in self.index.tokenize([question])[0] if t not in QUESTION_WORDS}))
 
     def _sure(self, reading: Reading) -> bool:
         return reading.answer is not None and reading.answer.score >= self.config.answer_threshold

@@ -32,7 +32,7 @@ def resolve(question: str, history: Sequence[Turn] | None) -> FollowUp:
     searched (so a chain keeps its subject), preferring the article that answered it; one that
     leans on an earlier answer ("Who appointed him?", "Who else …?") does not get it again."""
     if not history:
-        return FollowUp(question)
+        return FollowUp(question, pronoun=bool(_PRONOUN.search(question)))
     previous_question, previous_reply = history[-1]
     asked = previous_reply.query if previous_reply and previous_reply.query else previous_question
     context = asked[-MAX_CONTEXT_CHARS:]

@@ -280,6 +280,7 @@ def test_date_filter_limits_the_articles_searched(monkeypatch, sample_index):
     page = html(at)
     assert "I couldn&#x27;t find this" in page or "I couldn't find this" in page
     assert "$38.6 million</mark>" not in page and "published 2020-01-01 to 2020-12-31" in page
+    assert any("widen or clear it" in c.value for c in at.caption)  # says why nothing came back
 
 
 def test_a_start_date_alone_searches_from_then_on(monkeypatch, sample_index):
@@ -325,3 +326,14 @@ def test_citation_numbers_in_the_answer_name_their_articles_on_hover():
     page = app.answer_html(reply)
     assert '<span class="qa-ref" title="Bridge">[1]</span>' in page
     assert 'See also <span class="qa-ref" title="The &quot;Quay&quot; &lt;b&gt;">[2]</span> under Related passages' in page
+
+
+def test_a_question_sent_while_another_is_answered_waits_its_turn(monkeypatch, sample_index):
+    at = start(monkeypatch, sample_index)
+    # The run answering the first was stopped by the second's arrival: both wait in the session.
+    at.session_state.waiting = ["When did the Kestrel Harbour Bridge reopen?"]
+    at = ask(at, "Which contractor did the work?")
+    history = at.session_state.history
+    assert [t["question"] for t in history] == ["When did the Kestrel Harbour Bridge reopen?", "Which contractor did the work?"]
+    assert history[1]["reply"].query.startswith("When did the Kestrel Harbour Bridge reopen?")  # a follow-up of the first
+    assert at.session_state.waiting == []

@@ -57,6 +57,7 @@ def test_follow_up_uses_the_conversation(samples_assistant):
     assert follow.citations[0].article_id == "harbour-bridge-reopens"
     assert contains(follow.answer, "$38.6 million")
     assert alone.query == "How much did it cost?" and follow.query != alone.query
+    assert not alone.found and alone.citations  # "it" with no conversation says nothing of what: no answer, closest passages
 
 
 def test_follow_up_asking_for_someone_else_gives_another_answer(samples_assistant):
