@@ -82,6 +82,7 @@ _RULES: list[tuple[str, str, dict[str, float]]] = [
     ("percentage", r"(?:what|which)\s+(?:percentage|percent|proportion|share|rate)\b|how much\b.*%", PERCENT),
     ("change", rf"by how much\b|how fast (?:\w+\s+){{1,6}}?(?:{_CHANGE_VERBS})\b|how much (?:\w+\s+){{1,6}}?(?:{_CHANGE_VERBS})\b|how much (?:more|less|higher|lower|cheaper|dearer)\b", CHANGE),
     ("amount", r"how much\b.*[£$€¥]", MONEY),  # "How much of his £35bn …"
+    ("amount", r"what (?:did|does|do|will|would|could|might) (?:[\w'’-]+\s+){1,5}?(?:cost|costs|fetch|fetched)\b", MONEY),  # "What did it cost?"
     # "How much did the film take?": no noun after "how much", so an amount of money
     ("amount", rf"how (?:much|big|large)\b(?=.*\b{_MONEY_WORD})|how much (?:did|does|do|is|was|were|are|will|would|could|has|have|had|can)\b|{_WH}\s+(?:\w+\s+)?(?:price|sum|fee|amount|fine|salary|bill|value|cost|figure)\b", MONEY),
     ("number", r"how (?:many|much|far|big|large|high|tall|fast|heavy)\b|(?:what|which) (?:number|total|size|score|margin)\b", COUNT),

@@ -35,6 +35,8 @@ from qa.question import asked_clause, asks_for_latest, expected_answer
         ("In which city is the new office?", "place"),
         ("Which firm carried out the work?", "organisation"),
         ("What nationality is the new coach?", "nationality"),
+        ("What did the Kestrel Harbour Bridge cost?", "amount"),
+        ("What will the new tunnel cost to build?", "amount"),
     ],
 )
 def test_expected_answer_type(question, kind):
