@@ -10,20 +10,15 @@ from datetime import date
 from pathlib import Path
 
 from qa.config import Config, default_index_dir
-from qa.conversation import FollowUp, Turn, resolve
+from qa.conversation import FollowUp, Turn, may_be_new, resolve, too_vague
 from qa.embed import Embedder
 from qa.entities import EntityTagger
 from qa.index import ArticleIndex
 from qa.ingest import IngestReport, Ingestor
 from qa.question import asks_for_latest
-from qa.read import QUESTION_WORDS, ExtractiveReader
+from qa.read import ExtractiveReader
 from qa.retrieve import Retriever
 from qa.schema import Answer, Citation, Passage, Reply
-
-
-NEW_SUBJECT_SHARE = 0.5  # of a follow-up's term weight the conversation's article lacks: it may be a new question
-RARE = 0.5  # a word this rare, as a share of the rarest's weight (a name, mostly), that the article lacks may start a new subject despite a pronoun
-UNSEEN = "\x00"  # a token no passage has
 
 
 @dataclass(frozen=True)
@@ -138,12 +133,13 @@ class Assistant:
         followup = resolve(question, history)
         options = {"limit": max(top_k or self.config.top_k, self.config.read_passages) * self.config.max_per_article,
                    "mode": retrieval, "keep": keep, "recent": asks_for_latest(question)}
-        readings = [self._read(question, followup, **options)]
-        if followup.context and not followup.continues and self._new_subject(question, followup.prefer, followup.pronoun):
-            readings.append(self._read(question, FollowUp(question), **options))  # the surer reading is kept
-        reading = surer(*readings) if len(readings) == 2 else readings[0]
+        reading = self._read(question, followup, **options)
+        readings = [reading]
+        if may_be_new(question, followup, self.index):
+            readings.append(self._read(question, FollowUp(question), **options))
+            reading = surer(reading, readings[1])
         answer, passages = reading.answer, reading.passages
-        found = self._sure(reading) and not (followup.context is None and followup.pronoun and len(self._terms(question)) <= 1)
+        found = answer is not None and answer.score >= self.config.answer_threshold and not too_vague(question, followup, self.index)
         citations = self._cite(passages, answer if found else None, top_k or self.config.top_k)
         timings = {"retrieve": (opened - started) * 1e3 + sum(r.retrieve_ms for r in readings),  # both readings, when there are two
                    "read": sum(r.read_ms for r in readings), "total": (time.perf_counter() - started) * 1e3}
@@ -157,28 +153,6 @@ class Assistant:
             sentence=answer.passage.chunk.text[answer.sentence_start : answer.sentence_end] if found else None,
             query=reading.query,
         )
-
-    def _new_subject(self, question: str, articles: frozenset[str], pronoun: bool) -> bool:
-        """Whether most of the question's term weight is missing from the conversation's article, as
-        for a question on a new subject ("how much was raised by marlow robotics?" after a bridge's
-        story), whatever its capitals; a follow-up mostly uses the story's words ("Which contractor
-        did the work?")."""
-        terms, ceiling = self._terms(question), self.index.idf([UNSEEN])[UNSEEN]  # a word no passage has: the rarest
-        stories = [a for a in (self.index.store.article(i) for i in articles) if a is not None]
-        if not stories:
-            return True
-        known = set().union(*(self.index.tokenize([f"{a.title}\n{a.text}"])[0] for a in stories))
-        unknown = {t: w for t, w in terms.items() if t not in known}
-        if pronoun and not any(w >= RARE * ceiling for w in unknown.values()):
-            return False  # "How much did it cost?": "it" is the conversation's, unless a rare word names another
-        return sum(unknown.values()) >= NEW_SUBJECT_SHARE * sum(terms.values()) > 0
-
-    def _terms(self, question: str) -> dict[str, float]:
-        """The question's words that tell passages apart, with their rarity."""
-        return self.index.idf(sorted({t for t in self.index.tokenize([question])[0] if t not in QUESTION_WORDS}))
-
-    def _sure(self, reading: Reading) -> bool:
-        return reading.answer is not None and reading.answer.score >= self.config.answer_threshold
 
     def _read(self, question: str, followup: FollowUp, limit: int, mode: str | None, keep, recent: bool) -> Reading:
         """Retrieve for the question as the follow-up searches it, and read the passages."""

@@ -5,12 +5,20 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from qa.read import question_terms
 from qa.schema import Reply
+
+if TYPE_CHECKING:
+    from qa.index import ArticleIndex
 
 Turn = tuple[str, Reply | None]  # (question, its reply) in a conversation
 MAX_CONTEXT_CHARS = 400  # how much earlier conversation a follow-up carries into the search
 MAX_AVOIDED_WORDS = 8  # an earlier answer this short is a phrase not to give again (a longer one is a whole sentence)
+NEW_SUBJECT_SHARE = 0.5  # of a follow-up's term weight the conversation's article lacks: it may be a new question
+RARE = 0.5  # a word this rare, as a share of the rarest's weight (a name, mostly), that the article lacks may start a new subject despite a pronoun
+UNSEEN = "\x00"  # a token no passage has
 
 _CONTINUES = re.compile(r"^(and|but|also|so|what about|how about|and what|what else)\b", re.I)  # surely a follow-up
 _PRONOUN = re.compile(r"\b(he|him|his|she|her|hers|it|its|they|them|their|theirs)\b", re.I)
@@ -43,3 +51,28 @@ def resolve(question: str, history: Sequence[Turn] | None) -> FollowUp:
         given = (r.answer for _, r in history if r is not None and r.found and r.answer)
         avoid = frozenset(a for a in given if len(a.split()) <= MAX_AVOIDED_WORDS)
     return FollowUp(f"{context} {question}", context, prefer, avoid, bool(_CONTINUES.search(question)), pronoun)
+
+
+def may_be_new(question: str, followup: FollowUp, index: ArticleIndex) -> bool:
+    """Whether a question in a conversation may start a new subject, and is worth reading by itself
+    too: most of its term weight is missing from the conversation's article ("how much was raised by
+    marlow robotics?" after a bridge's story), whatever its capitals, while a follow-up mostly uses
+    the story's words ("Which contractor did the work?"). With a pronoun, only a rare word missing
+    counts ("How much did it cost?" stays with the conversation)."""
+    if not followup.context or followup.continues:
+        return False
+    terms, ceiling = question_terms(index, question), index.idf([UNSEEN])[UNSEEN]  # a word no passage has: the rarest
+    stories = [a for a in (index.store.article(i) for i in followup.prefer) if a is not None]
+    if not stories:
+        return True
+    known = set().union(*(index.tokenize([f"{a.title}\n{a.text}"])[0] for a in stories))
+    unknown = {t: w for t, w in terms.items() if t not in known}
+    if followup.pronoun and not any(w >= RARE * ceiling for w in unknown.values()):
+        return False
+    return sum(unknown.values()) >= NEW_SUBJECT_SHARE * sum(terms.values()) > 0
+
+
+def too_vague(question: str, followup: FollowUp, index: ArticleIndex) -> bool:
+    """A first question whose subject is a pronoun and that says nothing else of what it is about
+    ("How much did it cost?"): no story can be told to be the one meant."""
+    return followup.context is None and followup.pronoun and len(question_terms(index, question)) <= 1

@@ -24,7 +24,7 @@ from qa.question import PROPER_NAMES, AnswerType, asked_clause, expected_answer,
 from qa.schema import Answer, Passage
 
 # Words of a question that no answer sentence is told apart by ("When did that happen?")
-QUESTION_WORDS = {"who", "whom", "whose", "what", "when", "where", "which", "why", "how", "much", "mani", "many", "did", "does", "do",
+_QUESTION_WORDS = {"who", "whom", "whose", "what", "when", "where", "which", "why", "how", "much", "mani", "many", "did", "does", "do",
                    "happen", "occur"}
 WEIGHTS = {"terms": 0.45, "context": 0.0, "dense": 0.35, "rank": 0.05, "beside": 0.2, "around": 0.3, "led": 0.15}  # tuned: bench/tune_reader.py
 AROUND_WORDS = 12  # question words this close to an answer count towards `around`, the nearer the more
@@ -241,8 +241,7 @@ class ExtractiveReader:
         return candidates
 
     def _terms(self, question: str) -> dict[str, float]:
-        tokens = [t for t in self.index.tokenize([question])[0] if t not in QUESTION_WORDS]
-        return self.index.idf(list(dict.fromkeys(tokens)))
+        return question_terms(self.index, question)
 
     def _acronyms_used(self, question: str, candidates: list[Candidate], terms: dict[str, float]) -> dict[str, float]:
         """The initials of the question's capitalised names that the story uses as words: news copy
@@ -404,6 +403,12 @@ class ExtractiveReader:
             )
             scored.append((weight - 0.02 * distance + 0.1 * (specific + led) + 0.2 * beside - 0.2 * (baseline or converted), entity))
         return _fullest(best, max(scored, key=lambda pair: pair[0])[1]) if scored else None
+
+
+def question_terms(index: ArticleIndex, question: str) -> dict[str, float]:
+    """The question's words that tell passages apart (stemmed, as BM25 has them), with their rarity."""
+    tokens = [t for t in index.tokenize([question])[0] if t not in _QUESTION_WORDS]
+    return index.idf(list(dict.fromkeys(tokens)))
 
 
 def _shortlist(candidates: list[Candidate]) -> list[Candidate]:
