@@ -20,6 +20,8 @@ from qa.read import ExtractiveReader
 from qa.retrieve import Retriever
 from qa.schema import Answer, Citation, Passage, Reply
 
+RELATED_SHARE = 0.5  # a passage cited beside an answer scores at least this share of the best retrieved
+
 
 @dataclass(frozen=True)
 class Reading:
@@ -176,6 +178,9 @@ class Assistant:
         return " ".join(question.split())
 
     def _cite(self, passages: list[Passage], answer: Answer | None, top_k: int) -> tuple[Citation, ...]:
+        if answer is not None:  # beside an answer only what is about as relevant: not some other story that shares a word
+            floor = RELATED_SHARE * max(p.score for p in passages)
+            passages = [p for p in passages if p is answer.passage or p.score >= floor]
         ordered = group_by_article(passages, answer.passage if answer else None, top_k, self.config.max_per_article)
         copies = self.index.store.copies_of(p.article.id for p in ordered)
         citations = []

@@ -152,6 +152,14 @@ def test_citations_group_passages_by_article(samples_assistant):
     assert [c.n for c in reply.citations] == list(range(1, len(ids) + 1))
 
 
+def test_an_answer_cites_no_story_far_less_relevant(samples_assistant):
+    reply = samples_assistant.ask("How much did Marlow Robotics raise?")
+    assert reply.found and "$27 million" in reply.answer
+    assert {c.title for c in reply.citations} == {reply.citations[0].title}  # the other stories score under half the best
+    missing = samples_assistant.ask("What colour is the museum's roof?")
+    assert not missing.found and len({c.article_id for c in missing.citations}) > 1  # with no answer, the closest are all shown
+
+
 def test_group_by_article_puts_the_answer_first():
     class P:  # the fields group_by_article reads
         def __init__(self, article_id):
