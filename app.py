@@ -42,7 +42,9 @@ EXAMPLES = (
 CSS = """<style>
 [data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }
 .qa-subtitle { opacity: .7; margin: -.6rem 0 .6rem 0; }
+.qa-question, .qa-answer, .qa-context, .qa-passage, .qa-article { overflow-wrap: anywhere; }  /* a long address wraps on a phone */
 .qa-question { font-size: 1.02rem; white-space: pre-wrap; }
+[class*="st-key-example-"] button p { white-space: normal; text-align: left; }  /* an example question is read whole, not cut with "…" */
 .qa-answer { font-size: 1.45rem; font-weight: 650; line-height: 1.35; padding: .55rem 1rem;
   border-left: 4px solid #2563eb; background: rgba(37, 99, 235, .07); border-radius: 0 .6rem .6rem 0; }
 .qa-answer .qa-quote { color: #2563eb; }
@@ -290,7 +292,7 @@ def upload_table(results: list[UploadResult]) -> str:
 
 
 # --- rendering ------------------------------------------------------------------------------
-def render_reply(assistant: Assistant, reply: Reply, key: str, settings: str = "") -> None:
+def render_reply(assistant: Assistant, reply: Reply, key: str, settings: str = "", previous: str | None = None) -> None:
     """The answer (or a plain not-found), then its source; the other passages fold away."""
     if reply.found:
         st.html(answer_html(reply))
@@ -311,7 +313,9 @@ def render_reply(assistant: Assistant, reply: Reply, key: str, settings: str = "
             for citation in rest:
                 citation_card(assistant, citation, key)
     total = reply.timings_ms.get("total", 0.0) / 1000
-    searched = f" · searched as “{esc(reply.query)}”" if reply.query and reply.query != reply.question else ""
+    searched = ""
+    if reply.query and reply.query != reply.question:  # the search string itself, whole chain, on hover
+        searched = f' · <span title="searched as “{esc(reply.query)}”">read with the earlier question “{esc(previous or reply.query)}”</span>'
     st.html(f'<div class="qa-timing">Answered in {total:.1f} s{esc(settings)}{searched}</div>')
 
 
@@ -340,7 +344,7 @@ def render_question(question: str) -> None:
 
 def ask(assistant: Assistant, question: str, options: dict) -> None:
     """options: top_k, retrieval, since, until (from the sidebar's answer settings)."""
-    history = [(turn["question"], turn["reply"]) for turn in st.session_state.history]
+    history = answered(st.session_state.history)
     with st.chat_message("user", avatar=USER_AVATAR):
         render_question(question)
     with st.chat_message("assistant", avatar=ASSISTANT_AVATAR):
@@ -349,14 +353,21 @@ def ask(assistant: Assistant, question: str, options: dict) -> None:
             with st.spinner("Loading the model (first question only)…" if warming.is_alive() else "Searching the articles…"):
                 warming.join()
                 reply = assistant.ask(question, history=history, **options)
-        except USER_ERRORS as error:
+        except USER_ERRORS as error:  # the question stays in the chat with its reason, to copy and fix
             st.error(escape_markdown(str(error)))
+            st.session_state.history.append({"question": question, "error": str(error)})
             return
-        settings = f" · {options['retrieval']} retrieval · {options['top_k']} passage{'s' if options['top_k'] != 1 else ''}"
+        top_k = options["top_k"]
+        settings = f" · {options['retrieval']} retrieval · " + (f"up to {top_k} passages" if top_k > 1 else "1 passage")
         if options["since"] or options["until"]:
             settings += f" · published {options['since'] or '…'} to {options['until'] or '…'}"
-        render_reply(assistant, reply, f"turn-{len(history)}", settings)
+        render_reply(assistant, reply, f"turn-{len(st.session_state.history)}", settings, history[-1][0] if history else None)
     st.session_state.history.append({"question": question, "reply": reply, "settings": settings})
+
+
+def answered(turns: list[dict]) -> list[tuple[str, Reply]]:
+    """The conversation as the assistant reads it: questions that got a reply (not the refused)."""
+    return [(turn["question"], turn["reply"]) for turn in turns if "reply" in turn]
 
 
 # --- sidebar --------------------------------------------------------------------------------
@@ -514,11 +525,16 @@ def main() -> None:
     st.html('<div class="qa-subtitle">Answers quoted word for word from your news articles, with numbered sources to check.</div>')
     if not st.session_state.history and not waiting:
         empty_state(loaded, assistant)
+    previous = None
     for number, turn in enumerate(st.session_state.history):
         with st.chat_message("user", avatar=USER_AVATAR):
             render_question(turn["question"])
         with st.chat_message("assistant", avatar=ASSISTANT_AVATAR):
-            render_reply(assistant, turn["reply"], f"turn-{number}", turn["settings"])
+            if "error" in turn:
+                st.error(escape_markdown(turn["error"]))
+                continue
+            render_reply(assistant, turn["reply"], f"turn-{number}", turn["settings"], previous)
+            previous = turn["question"]
     while waiting and loaded:
         ask(assistant, waiting[0], options)
         waiting.pop(0)

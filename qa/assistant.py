@@ -15,7 +15,7 @@ from qa.embed import Embedder
 from qa.entities import EntityTagger
 from qa.index import ArticleIndex
 from qa.ingest import IngestReport, Ingestor
-from qa.question import asks_for_latest
+from qa.question import asks_for_latest, without_markup
 from qa.read import ExtractiveReader
 from qa.retrieve import Retriever
 from qa.schema import Answer, Citation, Passage, Reply
@@ -140,8 +140,10 @@ class Assistant:
         if may_be_new(question, followup, self.index):
             readings.append(self._read(question, FollowUp(question), **options))
             reading = surer(reading, readings[1])
+            if not self._answers(reading):  # nothing found either way: show the passages of the question as asked
+                reading = readings[1]
         answer, passages = reading.answer, reading.passages
-        found = answer is not None and answer.score >= self.config.answer_threshold and not too_vague(question, followup, self.index)
+        found = self._answers(reading) and not too_vague(question, followup, self.index)
         citations = self._cite(passages, answer if found else None, top_k or self.config.top_k)
         timings = {"retrieve": (opened - started) * 1e3 + sum(r.retrieve_ms for r in readings),  # both readings, when there are two
                    "read": sum(r.read_ms for r in readings), "total": (time.perf_counter() - started) * 1e3}
@@ -155,6 +157,9 @@ class Assistant:
             sentence=answer.passage.chunk.text[answer.sentence_start : answer.sentence_end] if found else None,
             query=reading.query,
         )
+
+    def _answers(self, reading: Reading) -> bool:
+        return reading.answer is not None and reading.answer.score >= self.config.answer_threshold
 
     def _read(self, question: str, followup: FollowUp, limit: int, mode: str | None, keep, recent: bool) -> Reading:
         """Retrieve for the question as the follow-up searches it, and read the passages."""
@@ -171,11 +176,11 @@ class Assistant:
         return Retriever(self.index, self.config).retrieve(query, vector, limit, mode, **options)
 
     def _check_question(self, question: str) -> str:
-        if not isinstance(question, str) or not question.strip():
-            raise ValueError("question is empty: ask something about the loaded articles")
-        if len(question) > self.config.max_question_chars:
+        if isinstance(question, str) and len(question) > self.config.max_question_chars:
             raise ValueError(f"question is {len(question):,} characters; the limit is {self.config.max_question_chars:,}")
-        return " ".join(question.split())
+        if not isinstance(question, str) or not without_markup(question):
+            raise ValueError("question is empty: ask something about the loaded articles")
+        return without_markup(question)
 
     def _cite(self, passages: list[Passage], answer: Answer | None, top_k: int) -> tuple[Citation, ...]:
         if answer is not None:  # beside an answer only what is about as relevant: not some other story that shares a word

@@ -23,6 +23,10 @@ UNSEEN = "\x00"  # a token no passage has
 _CONTINUES = re.compile(r"^(and|but|also|so|what about|how about|and what|what else)\b", re.I)  # surely a follow-up
 _PRONOUN = re.compile(r"\b(he|him|his|she|her|hers|it|its|they|them|their|theirs)\b", re.I)
 _ANOTHER = re.compile(r"\b(else|other|another|besides)\b", re.I)
+_FIGURE_OR_DATE = re.compile(  # what no pronoun stands for: "$38.6 million", "around 40,000", "Monday"
+    r"\d|\b(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day|January|February|March|April|May|June|July|August|September|October"
+    r"|November|December|yesterday|today|tomorrow)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -46,10 +50,11 @@ def resolve(question: str, history: Sequence[Turn] | None) -> FollowUp:
     context = asked[-MAX_CONTEXT_CHARS:]
     prefer = frozenset(c.article_id for c in (previous_reply.citations[:1] if previous_reply else ()))
     pronoun = bool(_PRONOUN.search(question))
-    avoid = frozenset()
-    if pronoun or _ANOTHER.search(question):  # it leans on someone or something named before, not asked for again
-        given = (r.answer for _, r in history if r is not None and r.found and r.answer)
-        avoid = frozenset(a for a in given if len(a.split()) <= MAX_AVOIDED_WORDS)
+    given = [r.answer for _, r in history if r is not None and r.found and r.answer and len(r.answer.split()) <= MAX_AVOIDED_WORDS]
+    if _ANOTHER.search(question):  # "Who else …?": not whom it named already
+        avoid = frozenset(given)
+    else:  # "Who appointed him?": not the name "him" stands for; "How much did it cost?" again: the same amount
+        avoid = frozenset(a for a in given if pronoun and not _FIGURE_OR_DATE.search(a))
     return FollowUp(f"{context} {question}", context, prefer, avoid, bool(_CONTINUES.search(question)), pronoun)
 
 

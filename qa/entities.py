@@ -62,6 +62,12 @@ _AM_PM = r"\s?(?:am|pm|a\.m\.|p\.m\.)"
 # of day ("10.38am", "7:30 pm"); not "11:10", which may be a vote or odds as well as a time
 _CLOCK = re.compile(rf"(?<![\w.:])\d{{1,2}}(?::\d{{2}}(?::\d{{2}}(?:\.\d+)?|\.\d+|{_AM_PM})|(?:\.\d{{2}})?{_AM_PM})(?![\w:])", re.I)
 _CLOCK_OVER = {"CARDINAL", "DATE", "QUANTITY"}  # labels a clock's reading replaces (spaCy's own times stand)
+_SAYS_A_NUMBER = re.compile(  # a count or amount says one: not "up to", "as much as", "less than"
+    r"\d|\b(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|twenty|thirty|forty|fifty|sixty|seventy"
+    r"|eighty|ninety|hundreds?|thousands?|millions?|billions?|trillions?|dozens?|half|halves|thirds?|quarters?|tenths?|single)\b",
+    re.I,
+)
+_TRAILING = re.compile(r"[\s,;&*/–—-]+$")  # "$5 &", "2004,", "Rolls-Royce -": spaCy takes the mark after a name or number
 _FREQUENCIES = {"annual", "annually", "daily", "weekly", "monthly", "yearly", "quarterly", "nightly", "hourly"}  # no date
 
 
@@ -144,17 +150,20 @@ def _people(text: str, entities: list[Entity]) -> list[Entity]:
 
 
 def _recognised(text: str, doc) -> list[Entity]:
-    """spaCy's entities, repaired; "annual" or "weekly" is tagged a date but says how often, a
-    capitalised word with digits ("Euro1080", "PS2") is a name, not a date or a count, and a
-    number after a currency sign is no name ("$" + "280bn" tagged a person)."""
+    """spaCy's entities, repaired: "annual" or "weekly" is tagged a date but says how often, "up to"
+    a count but says none; a mark after one is no part of it ("$5 &"); a capitalised word with
+    digits ("Euro1080", "PS2") is a name, not a date or a count; and a number after a currency
+    sign is no name ("$" + "280bn" tagged a person)."""
     out = []
     for e in doc.ents:
-        if e.label_ == "DATE" and e.text.lower() in _FREQUENCIES:
+        if e.label_ == "DATE" and e.text.lower() in _FREQUENCIES or e.label_ in _NUMERIC and not _SAYS_A_NUMBER.search(e.text):
             continue
         label = NAME if e.label_ in _DATE_OR_COUNT and _CODE_NAME.fullmatch(e.text) else e.label_
         if label not in _NUMERIC | _DATE_OR_COUNT and _NUMBER.fullmatch(e.text) and e.start_char and text[e.start_char - 1] in _CURRENCY_BEFORE:
             label = "MONEY"
-        out.append(_widen(text, e.start_char, e.end_char, label))
+        end = e.start_char + len(_TRAILING.sub("", e.text))
+        if end > e.start_char:
+            out.append(_widen(text, e.start_char, end, label))
     return out
 
 

@@ -9,6 +9,18 @@ from dataclasses import dataclass, replace
 from qa.entities import NAME as UNLABELLED
 from qa.entities import Word
 
+_SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.I | re.S)
+_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")  # Markdown: [text](address)
+_MARKS = re.compile(r"[*`]+|(?<!\w)_+|_+(?!\w)|^\s*#+\s", re.M)  # emphasis, code, a heading's hashes
+
+
+def without_markup(text: str) -> str:
+    """A question as words: HTML tags and Markdown marks pasted with it are no terms to search for
+    ("**Who** runs the <b>cafe</b>?"); what they hold stays, a script's or style's code does not."""
+    return " ".join(_MARKS.sub("", _LINK.sub(r"\1", _TAG.sub("", _SCRIPT.sub(" ", text)))).split())
+
+
 # Expected entity labels, each with a weight (a "who" question is first a person, then an organisation).
 PROPER_NAMES = ("PERSON", "ORG", "GPE", "LOC", "FAC", "WORK_OF_ART", "PRODUCT", "EVENT", "LAW", "NORP", "LANGUAGE", UNLABELLED)
 

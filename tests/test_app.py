@@ -91,7 +91,9 @@ def test_follow_up_goes_with_the_history_and_clear_chat_starts_over(monkeypatch,
     at = ask(at, "Where is it opening a second office?")
     assert len(at.session_state.history) == 2
     assert at.session_state.history[1]["reply"].query != "Where is it opening a second office?"
-    assert "searched as" in html(at)
+    page = html(at)
+    assert "read with the earlier question “Which venture firm led the Series B investment in Marlow Robotics?”" in page
+    assert 'title="searched as “' in page  # the search string itself, on hover
     button(at, "Clear chat").click()
     at.run()
     assert at.session_state.history == [] and not at.chat_message
@@ -121,7 +123,7 @@ def test_settings_reach_the_engine(monkeypatch, sample_index):
     at = ask(at, COST_Q)
     reply = at.session_state.history[0]["reply"]
     assert len(reply.citations) == 2
-    assert "bm25 retrieval · 2 passages" in html(at)
+    assert "bm25 retrieval · up to 2 passages" in html(at)
 
 
 def test_sidebar_shows_what_is_loaded(monkeypatch, sample_index):
@@ -299,6 +301,9 @@ def test_spaces_alone_ask_nothing_and_a_long_question_is_refused_with_the_limit(
     assert not at.exception and not at.error and not at.session_state.history and "qa-question" not in html(at)
     at = ask(at, "Why? " * 300)  # 1,500 characters: said, not silently dropped
     assert [e.value for e in at.error] == ["question is 1,499 characters; the limit is 1,000"]
+    at = ask(at, COST_Q)  # the refused question stays in the chat with its reason, and is no conversation to follow
+    assert [e.value for e in at.error] == ["question is 1,499 characters; the limit is 1,000"]
+    assert at.session_state.history[0]["question"].startswith("Why? Why?") and at.session_state.history[1]["reply"].query == COST_Q
 
 
 def test_one_passage_is_one(monkeypatch, sample_index):

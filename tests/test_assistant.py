@@ -188,6 +188,31 @@ def test_asking_an_earlier_subject_again_gets_its_answer_again(samples_assistant
     assert replies[2].answer == replies[0].answer  # not a follow-up of the painter, nor avoided as given before
 
 
+@pytest.mark.parametrize("questions", [
+    ["How much did it cost to restore the Kestrel crossing in Port Avalon?"] * 2,  # an example clicked twice
+    ["How much did it cost to restore the Kestrel crossing in Port Avalon?", "Who is the mayor of Port Avalon?", "How much did it cost?"],
+    ["How many homes did Storm Beatrix leave without power?", "How many homes did it leave without power?"],
+])
+def test_a_figure_asked_for_again_with_a_pronoun_is_the_same_figure(samples_assistant, questions):
+    replies = _converse(samples_assistant, questions)
+    assert replies[-1].found and replies[-1].answer == replies[0].answer  # "it" stands for the bridge, not the amount
+
+
+def test_markup_pasted_with_a_question_is_not_searched_for(samples_assistant):
+    plain = samples_assistant.ask("Who runs the Anchor Cafe?")
+    for marked in ("Who runs the Anchor Cafe? <script>alert(1)</script>", "**Who** runs the `Anchor Cafe`? [see](http://x.org)"):
+        reply = samples_assistant.ask(marked)
+        assert reply.question in ("Who runs the Anchor Cafe?", "Who runs the Anchor Cafe? see")
+        assert reply.answer == plain.answer and "Gwen Alder" in plain.answer
+    with pytest.raises(ValueError, match="empty"):
+        samples_assistant.ask("<b> </b>")
+
+
+def test_an_unrelated_question_in_a_chat_shows_what_it_finds_by_itself(samples_assistant):
+    replies = _converse(samples_assistant, ["Where will Marlow Robotics open a second office?", "What is the capital of France?"])
+    assert not replies[1].found and replies[1].query == "What is the capital of France?"  # not the Marlow chain
+
+
 @pytest.mark.parametrize("question, answer, article", [
     ("how much was raised by marlow robotics?", "$27 million", "marlow-robotics-funding"),  # no capitals to tell
     ("In which city was the painter José Núñez born?", "Seville", None),

@@ -13,11 +13,18 @@ def test_no_history_searches_the_question():
 
 
 def test_follow_up_carries_the_previous_query_prefers_its_article_and_avoids_the_answer_it_leans_on():
-    history = [("When did the Kestrel bridge reopen?", _reply("When did the Kestrel bridge reopen?", "bridge", "Monday"))]
-    follow = resolve("How much did it cost?", history)
-    assert follow.query == "When did the Kestrel bridge reopen? How much did it cost?"
-    assert follow.context == "When did the Kestrel bridge reopen?"
-    assert follow.prefer == {"bridge"} and follow.avoid == {"Monday"} and not follow.continues
+    history = [("Which firm restored the Kestrel bridge?", _reply("Which firm restored the Kestrel bridge?", "bridge", "Halvorsen & Pike"))]
+    follow = resolve("How much did it charge?", history)
+    assert follow.query == "Which firm restored the Kestrel bridge? How much did it charge?"
+    assert follow.context == "Which firm restored the Kestrel bridge?"
+    assert follow.prefer == {"bridge"} and follow.avoid == {"Halvorsen & Pike"} and not follow.continues
+
+
+def test_a_pronoun_stands_for_no_figure_or_date_so_those_may_be_given_again():
+    for answer in ("Monday", "$38.6 million", "around 40,000", "12 March"):
+        history = [("How much did the bridge cost?", _reply("How much did the bridge cost?", "bridge", answer))]
+        assert resolve("How much did it cost?", history).avoid == frozenset()  # asked again: the same answer
+        assert resolve("What else did it cost?", history).avoid == {answer}
 
 
 def test_a_question_that_leans_on_nothing_may_get_an_earlier_answer_again():

@@ -20,6 +20,12 @@ def test_amounts_keep_currency_and_units(tagger):
     assert tags["$1.13bn"] == "MONEY" and tags["£600m"] == "MONEY" and tags["£5m"] == "MONEY"
 
 
+def test_a_count_says_a_number_and_no_mark_after_it_is_part_of_it(tagger):
+    tags = _tags(tagger, "Storm Beatrix brought gusts of up to 142 km/h to Saltmarsh Bay, leaving around 40,000 homes without power.")
+    assert "up to" not in tags and tags["142 km/h"] == "QUANTITY" and tags["around 40,000"] == "CARDINAL"
+    assert _tags(tagger, 'The widget cost $5 & "more".')["$5"] == "MONEY"
+
+
 def test_amounts_spacy_misses_are_found_by_pattern(tagger):
     tags = _tags(tagger, "The government will hand the industry 70m euros in aid.")
     assert tags["70m euros"] == "MONEY"

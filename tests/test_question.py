@@ -1,6 +1,6 @@
 import pytest
 
-from qa.question import asked_clause, asks_for_latest, expected_answer
+from qa.question import asked_clause, asks_for_latest, expected_answer, without_markup
 
 
 @pytest.mark.parametrize(
@@ -65,6 +65,16 @@ def test_type_comes_from_the_first_wh_word():
     # "whose" later in the sentence is a relative pronoun, not what is asked
     assert expected_answer("What was the name of the boat whose crew was rescued?") is None
     assert expected_answer("Which club does the player whose contract ended join?").name == "organisation"
+
+
+@pytest.mark.parametrize("text, words", [
+    ("Who runs the cafe? <script>alert(1)</script>", "Who runs the cafe?"),
+    ("**Who** is the `head nurse` at _Lakeside_? [link](http://x.org)", "Who is the head nurse at Lakeside? link"),
+    ("# Who won?", "Who won?"),
+    ("Is 5 < 6 in snake_case?", "Is 5 < 6 in snake_case?"),  # no tag, no mark: left as it is
+])
+def test_markup_is_taken_off_a_question(text, words):
+    assert without_markup(text) == words
 
 
 def test_asks_for_latest():
