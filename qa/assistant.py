@@ -16,11 +16,11 @@ from qa.entities import EntityTagger
 from qa.index import ArticleIndex
 from qa.ingest import IngestReport, Ingestor
 from qa.question import asks_for_latest, without_markup
-from qa.read import ExtractiveReader
+from qa.read import ExtractiveReader, question_terms
 from qa.retrieve import Retriever
 from qa.schema import Answer, Citation, Passage, Reply
 
-RELATED_SHARE = 0.5  # a passage cited beside an answer scores at least this share of the best retrieved
+RELATED_SHARE = 0.5  # a passage cited beside an answer holds at least this share of the search's term weight the answer's holds
 
 
 @dataclass(frozen=True)
@@ -140,11 +140,9 @@ class Assistant:
         if may_be_new(question, followup, self.index):
             readings.append(self._read(question, FollowUp(question), **options))
             reading = surer(reading, readings[1])
-            if not self._answers(reading):  # nothing found either way: show the passages of the question as asked
-                reading = readings[1]
         answer, passages = reading.answer, reading.passages
-        found = self._answers(reading) and not too_vague(question, followup, self.index)
-        citations = self._cite(passages, answer if found else None, top_k or self.config.top_k)
+        found = answer is not None and answer.score >= self.config.answer_threshold and not too_vague(question, followup, self.index)
+        citations = self._cite(passages, answer if found else None, top_k or self.config.top_k, reading.query)
         timings = {"retrieve": (opened - started) * 1e3 + sum(r.retrieve_ms for r in readings),  # both readings, when there are two
                    "read": sum(r.read_ms for r in readings), "total": (time.perf_counter() - started) * 1e3}
         return Reply(
@@ -157,9 +155,6 @@ class Assistant:
             sentence=answer.passage.chunk.text[answer.sentence_start : answer.sentence_end] if found else None,
             query=reading.query,
         )
-
-    def _answers(self, reading: Reading) -> bool:
-        return reading.answer is not None and reading.answer.score >= self.config.answer_threshold
 
     def _read(self, question: str, followup: FollowUp, limit: int, mode: str | None, keep, recent: bool) -> Reading:
         """Retrieve for the question as the follow-up searches it, and read the passages."""
@@ -178,14 +173,21 @@ class Assistant:
     def _check_question(self, question: str) -> str:
         if isinstance(question, str) and len(question) > self.config.max_question_chars:
             raise ValueError(f"question is {len(question):,} characters; the limit is {self.config.max_question_chars:,}")
-        if not isinstance(question, str) or not without_markup(question):
+        words = without_markup(question) if isinstance(question, str) else ""
+        if not words:
             raise ValueError("question is empty: ask something about the loaded articles")
-        return without_markup(question)
+        return words
 
-    def _cite(self, passages: list[Passage], answer: Answer | None, top_k: int) -> tuple[Citation, ...]:
-        if answer is not None:  # beside an answer only what is about as relevant: not some other story that shares a word
-            floor = RELATED_SHARE * max(p.score for p in passages)
-            passages = [p for p in passages if p is answer.passage or p.score >= floor]
+    def _terms_held(self, passage: Passage, terms: dict[str, float]) -> float:
+        """The weight of the search's terms that a passage (with its headline) holds."""
+        held = set(self.index.tokenize([f"{passage.article.title}\n{passage.chunk.text}"])[0])
+        return sum(weight for term, weight in terms.items() if term in held)
+
+    def _cite(self, passages: list[Passage], answer: Answer | None, top_k: int, query: str) -> tuple[Citation, ...]:
+        if answer is not None:  # beside an answer, only passages about as much about the question: not a story sharing a common word
+            terms = question_terms(self.index, query)
+            floor = RELATED_SHARE * self._terms_held(answer.passage, terms)
+            passages = [p for p in passages if p is answer.passage or self._terms_held(p, terms) >= floor]
         ordered = group_by_article(passages, answer.passage if answer else None, top_k, self.config.max_per_article)
         copies = self.index.store.copies_of(p.article.id for p in ordered)
         citations = []

@@ -23,10 +23,16 @@ UNSEEN = "\x00"  # a token no passage has
 _CONTINUES = re.compile(r"^(and|but|also|so|what about|how about|and what|what else)\b", re.I)  # surely a follow-up
 _PRONOUN = re.compile(r"\b(he|him|his|she|her|hers|it|its|they|them|their|theirs)\b", re.I)
 _ANOTHER = re.compile(r"\b(else|other|another|besides)\b", re.I)
-_FIGURE_OR_DATE = re.compile(  # what no pronoun stands for: "$38.6 million", "around 40,000", "Monday"
-    r"\d|\b(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day|January|February|March|April|May|June|July|August|September|October"
-    r"|November|December|yesterday|today|tomorrow)\b"
-)
+_CALENDAR = {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January", "February", "March",
+             "April", "May", "June", "July", "August", "September", "October", "November", "December"}
+
+
+def figure_or_date(answer: str) -> bool:
+    """Whether an answer is a figure or a date, which no pronoun stands for ("$38.6 million",
+    "around 40,000", "Monday", "12 March"): no capitalised word but a month's or a day's, and a
+    digit or one of those. Not a name with a number or a month in it ("Channel 4", "Theresa May")."""
+    capitalised = re.findall(r"\b[A-Z][\w'’.-]*", answer)
+    return all(word in _CALENDAR for word in capitalised) and bool(capitalised or re.search(r"\d", answer))
 
 
 @dataclass(frozen=True)
@@ -54,7 +60,7 @@ def resolve(question: str, history: Sequence[Turn] | None) -> FollowUp:
     if _ANOTHER.search(question):  # "Who else …?": not whom it named already
         avoid = frozenset(given)
     else:  # "Who appointed him?": not the name "him" stands for; "How much did it cost?" again: the same amount
-        avoid = frozenset(a for a in given if pronoun and not _FIGURE_OR_DATE.search(a))
+        avoid = frozenset(a for a in given if pronoun and not figure_or_date(a))
     return FollowUp(f"{context} {question}", context, prefer, avoid, bool(_CONTINUES.search(question)), pronoun)
 
 

@@ -62,9 +62,9 @@ _AM_PM = r"\s?(?:am|pm|a\.m\.|p\.m\.)"
 # of day ("10.38am", "7:30 pm"); not "11:10", which may be a vote or odds as well as a time
 _CLOCK = re.compile(rf"(?<![\w.:])\d{{1,2}}(?::\d{{2}}(?::\d{{2}}(?:\.\d+)?|\.\d+|{_AM_PM})|(?:\.\d{{2}})?{_AM_PM})(?![\w:])", re.I)
 _CLOCK_OVER = {"CARDINAL", "DATE", "QUANTITY"}  # labels a clock's reading replaces (spaCy's own times stand)
-_SAYS_A_NUMBER = re.compile(  # a count or amount says one: not "up to", "as much as", "less than"
-    r"\d|\b(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|twenty|thirty|forty|fifty|sixty|seventy"
-    r"|eighty|ninety|hundreds?|thousands?|millions?|billions?|trillions?|dozens?|half|halves|thirds?|quarters?|tenths?|single)\b",
+_NO_NUMBER = re.compile(  # a count or amount of these words alone says none: "up to", "as much as", "a record"
+    r"(?:\W*\b(?:up|to|as|so|much|many|more|most|less|least|fewer|than|about|around|nearly|almost|over|under|some|at|only|just"
+    r"|roughly|approximately|a|an|the|record|estimated)\b)+\W*",
     re.I,
 )
 _TRAILING = re.compile(r"[\s,;&*/–—-]+$")  # "$5 &", "2004,", "Rolls-Royce -": spaCy takes the mark after a name or number
@@ -156,7 +156,7 @@ def _recognised(text: str, doc) -> list[Entity]:
     sign is no name ("$" + "280bn" tagged a person)."""
     out = []
     for e in doc.ents:
-        if e.label_ == "DATE" and e.text.lower() in _FREQUENCIES or e.label_ in _NUMERIC and not _SAYS_A_NUMBER.search(e.text):
+        if e.label_ == "DATE" and e.text.lower() in _FREQUENCIES or e.label_ in _NUMERIC and _NO_NUMBER.fullmatch(e.text):
             continue
         label = NAME if e.label_ in _DATE_OR_COUNT and _CODE_NAME.fullmatch(e.text) else e.label_
         if label not in _NUMERIC | _DATE_OR_COUNT and _NUMBER.fullmatch(e.text) and e.start_char and text[e.start_char - 1] in _CURRENCY_BEFORE:

@@ -10,15 +10,20 @@ from qa.entities import NAME as UNLABELLED
 from qa.entities import Word
 
 _SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.I | re.S)
-_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+_TAG = re.compile(  # an HTML tag as pasted: a known name, with attributes only as name="value" ("<a penny" is no tag)
+    r"</?(?:a|b|i|u|s|em|strong|p|br|hr|span|div|code|pre|h[1-6]|ul|ol|li|font|small|big|sub|sup|mark|del|ins|img|q|blockquote|table|tr|td|th)"
+    r"(?:\s+[\w-]+\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s<>]+))*\s*/?>",
+    re.I,
+)
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")  # Markdown: [text](address)
-_MARKS = re.compile(r"[*`]+|(?<!\w)_+|_+(?!\w)|^\s*#+\s", re.M)  # emphasis, code, a heading's hashes
+_PAIRED = re.compile(r"(\*{1,3}|`+|_{1,3})(?=\S)(.+?)(?<=\S)\1(?!\w)")  # Markdown emphasis or code around words
 
 
 def without_markup(text: str) -> str:
     """A question as words: HTML tags and Markdown marks pasted with it are no terms to search for
-    ("**Who** runs the <b>cafe</b>?"); what they hold stays, a script's or style's code does not."""
-    return " ".join(_MARKS.sub("", _LINK.sub(r"\1", _TAG.sub("", _SCRIPT.sub(" ", text)))).split())
+    ("**Who** runs the <b>cafe</b>?"); what they hold stays, a script's or style's code does not,
+    and a lone mark or bracket is left as it is ("M*A*S*H", "x<y")."""
+    return " ".join(_PAIRED.sub(r"\2", _LINK.sub(r"\1", _TAG.sub("", _SCRIPT.sub(" ", text)))).split())
 
 
 # Expected entity labels, each with a weight (a "who" question is first a person, then an organisation).
@@ -137,6 +142,13 @@ _CLAUSE_BREAK = re.compile(r"[,;:]\s|\s(?:--?|[–—])\s")
 _HOW_MUCH = re.compile(r"how\s+much\b", re.I)
 _LEADING_PREPOSITION = re.compile(r"\b(by|in|for|at|from|to|since|until|on|with)\s+$", re.I)
 _STRANDED_PREPOSITION = re.compile(r"\s(from|for|at|to|with|in|on|by|after|against)\s*\?*\s*$", re.I)  # "Which school did they come from?"
+CLOCK = {"TIME": 1.0, "DATE": 0.5}
+# "What time did the race start?" asks for a time of day ("8:30 a.m."), not a time run ("2:27:41")
+_CLOCK_QUESTION = re.compile(
+    r"what time (?:did|does|do|will|would|is|was|are|were|should|can|could)\b[^?]*?"
+    r"\b(?:start|starts|begin|begins|began|open|opens|close|closes|end|ends|kick off|kicks off|arrive|arrives|leave|leaves|depart|departs|land|lands)\b",
+    re.I,
+)
 _ASKS_NAME = re.compile(r"what(?:'s|\s+(?:is|was|are|were))\s+the\s+(?:\w+\s+)?(?:name|title)s?\s+of\b", re.I)  # "the (model) name of"
 
 
@@ -169,6 +181,8 @@ def _answer_type(question: str, words: Sequence[Word], wh: re.Match) -> AnswerTy
     head, modifiers = _head(words, wh.start()) if words else (None, ())
     if wh.group(0).lower() in ("who", "whom") and _kind(head)[0] != "person":
         head, modifiers = None, ()  # "Who is the frog named after?" asks about the frog, not for one
+    if _CLOCK_QUESTION.match(question, wh.start()):
+        return AnswerType("time", CLOCK)
     asks = "which" if _ASKS_NAME.match(question, wh.start()) else wh.group(0).lower()  # "What is the name of …" asks for one
     by_head = _by_head(asks, head)
     if by_head:

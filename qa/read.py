@@ -46,6 +46,7 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _WORDS = re.compile(r"\w+")
 _ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
 _CAPITALISED_RUN = re.compile(r"[A-Z][a-z]\w*(?:\s+(?:(?:of|and|for|&)\s+)?[A-Z][a-z]\w*)+")
+_AND = re.compile(r"\s+and\s+")
 _LIST_JOIN = re.compile(r"\s*(?:,\s*(?:and\s+)?|and\s+|&\s+)")
 _HONORIFIC = re.compile(rf"\b(?:{'|'.join(HONORIFICS)})\b\.?")
 _SAME_NOUNS = [set(group.split()) for group in (  # nouns news copy uses for one another
@@ -374,6 +375,10 @@ class ExtractiveReader:
         phrase = self._phrase(best, ranking) if ranking.wanted else None
         if phrase and ranking.wanted.head and singular(ranking.wanted.head) != ranking.wanted.head:
             phrase = _with_listed(best, phrase)  # "Which councillors …": all of them
+        elif phrase and ranking.wanted.name == "person" and not ranking.wanted.head and phrase.label == "PERSON":
+            listed = _with_listed(best, phrase, _AND)  # "Who voted against?": "Maria Lopez and Kevin Doyle"
+            named = any(self._named_in_question(best.text[e.start : e.end], ranking.terms) for e in best.entities if listed.start <= e.start < e.end <= listed.end)
+            phrase = phrase if named else listed  # not the one the question names: "Who did Mauresmo beat?"
         if phrase and ranking.wanted.name == "measure":
             phrase = _with_listed(best, phrase, _DIMENSIONS_JOIN)  # "12cm by 7.4cm"
         if phrase:

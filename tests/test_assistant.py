@@ -152,10 +152,12 @@ def test_citations_group_passages_by_article(samples_assistant):
     assert [c.n for c in reply.citations] == list(range(1, len(ids) + 1))
 
 
-def test_an_answer_cites_no_story_far_less_relevant(samples_assistant):
-    reply = samples_assistant.ask("How much did Marlow Robotics raise?")
-    assert reply.found and "$27 million" in reply.answer
-    assert {c.title for c in reply.citations} == {reply.citations[0].title}  # the other stories score under half the best
+@pytest.mark.parametrize("retrieval", ["hybrid", "dense", "bm25"])
+def test_an_answer_cites_no_story_far_less_relevant(samples_assistant, retrieval):
+    for question, answer in (("How much did Marlow Robotics raise?", "$27 million"), ("Who runs the Anchor Cafe?", "Gwen Alder")):
+        reply = samples_assistant.ask(question, retrieval=retrieval)
+        assert reply.found and answer in reply.answer
+        assert {c.title for c in reply.citations} == {reply.citations[0].title}  # the others hold under half its term weight
     missing = samples_assistant.ask("What colour is the museum's roof?")
     assert not missing.found and len({c.article_id for c in missing.citations}) > 1  # with no answer, the closest are all shown
 
@@ -208,9 +210,10 @@ def test_markup_pasted_with_a_question_is_not_searched_for(samples_assistant):
         samples_assistant.ask("<b> </b>")
 
 
-def test_an_unrelated_question_in_a_chat_shows_what_it_finds_by_itself(samples_assistant):
-    replies = _converse(samples_assistant, ["Where will Marlow Robotics open a second office?", "What is the capital of France?"])
-    assert not replies[1].found and replies[1].query == "What is the capital of France?"  # not the Marlow chain
+def test_an_unanswered_question_keeps_the_conversation_on_its_subject(samples_assistant):
+    replies = _converse(samples_assistant, ["When did the Kestrel bridge reopen?", "Does it have a cycle lane painted green?",
+                                            "How much did it cost?", "Who is the mayor?"])
+    assert contains(replies[2].answer, "$38.6 million") and contains(replies[3].answer, "Linda Okafor")
 
 
 @pytest.mark.parametrize("question, answer, article", [

@@ -1,4 +1,6 @@
-from qa.conversation import resolve
+import pytest
+
+from qa.conversation import figure_or_date, resolve
 from qa.schema import Citation, Reply
 
 
@@ -20,11 +22,22 @@ def test_follow_up_carries_the_previous_query_prefers_its_article_and_avoids_the
     assert follow.prefer == {"bridge"} and follow.avoid == {"Halvorsen & Pike"} and not follow.continues
 
 
+@pytest.mark.parametrize("answer, figure", [
+    ("$38.6 million", True), ("around 40,000", True), ("Monday", True), ("12 March 2026", True), ("Saturday, March 14", True),
+    ("Theresa May", False), ("Channel 4", False), ("June Sarpong", False), ("the Sunday Times", False), ("G8", False),
+    ("Boeing 747", False), ("Rotterdam", False), ("the chief executive", False),
+])
+def test_figures_and_dates_are_told_from_names(answer, figure):
+    assert figure_or_date(answer) is figure
+
+
 def test_a_pronoun_stands_for_no_figure_or_date_so_those_may_be_given_again():
     for answer in ("Monday", "$38.6 million", "around 40,000", "12 March"):
         history = [("How much did the bridge cost?", _reply("How much did the bridge cost?", "bridge", answer))]
         assert resolve("How much did it cost?", history).avoid == frozenset()  # asked again: the same answer
         assert resolve("What else did it cost?", history).avoid == {answer}
+    history = [("Who will lead the campaign?", _reply("Who will lead the campaign?", "a", "Theresa May"))]
+    assert resolve("Who did she replace?", history).avoid == {"Theresa May"}  # a name with a month in it is still a name
 
 
 def test_a_question_that_leans_on_nothing_may_get_an_earlier_answer_again():
