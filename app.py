@@ -9,8 +9,9 @@ from __future__ import annotations
 import html
 import os
 import re
+import tempfile
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from qa.assistant import Assistant
 from qa.config import RETRIEVAL_MODES, UPLOADS_DIR, Config, default_index_dir
 from qa.embed import ModelLoadError
 from qa.index import ArticleIndex, IndexBusyError, IndexOpenError
+from qa.load import load_file
 from qa.schema import Citation, Reply
 from qa.store import StoreError
 
@@ -139,7 +141,7 @@ def add_uploads(assistant: Assistant, files: list[tuple[str, bytes]], progress=N
         reason = upload_problem(position, upload_name(name), data)
         if reason is None:
             folder.mkdir(parents=True, exist_ok=True)
-            path = _free_path(folder, upload_name(name), saved)
+            path = _free_path(assistant, folder, upload_name(name), data, saved)
             if path.resolve().parent != folder.resolve():  # belt and braces: never outside uploads/
                 reason = "unsafe file name"
         results.append(UploadResult(name, "rejected", "", reason) if reason else None)
@@ -189,14 +191,34 @@ def upload_problem(position: int, safe_name: str, data: bytes) -> str | None:
     return None
 
 
-def _free_path(folder: Path, name: str, taken: dict[Path, int]) -> Path:
-    """folder/name, numbered when this batch already used that name."""
+def _free_path(assistant: Assistant, folder: Path, name: str, data: bytes, taken: dict[Path, int]) -> Path:
+    """folder/name, numbered when this batch already used that name or when saving it there
+    would replace another story: a saved page is often just "index.html"."""
     path, stem, dot, ext = folder / name, *name.rpartition(".")
     number = 2
-    while path in taken:
+    while path in taken or _replaces_another(assistant, path, data):
         path = folder / (f"{stem}-{number}.{ext}" if dot else f"{name}-{number}")
         number += 1
     return path
+
+
+def _replaces_another(assistant: Assistant, path: Path, data: bytes) -> bool:
+    """Whether a text or HTML file saved at `path` (its article id is the file's stem) would
+    replace an article of another story: one loaded from elsewhere ("marlow-robotics-funding" of
+    samples/), or an earlier upload of that name with another headline. The same headline is a
+    new version of it. JSON records carry their own ids."""
+    if path.suffix.lower() in (".json", ".jsonl") or not ArticleIndex(assistant.index_dir).exists:
+        return False
+    stored = assistant.index.store.article(path.stem)
+    if stored is None:
+        return False
+    if not path.exists():
+        return True
+    with tempfile.TemporaryDirectory() as scratch:
+        copy = Path(scratch) / path.name
+        copy.write_bytes(data)
+        articles = load_file(copy, copy.parent).articles
+    return not articles or articles[0].title != stored.title
 
 
 def _restore(path: Path, backup: Path | None) -> None:
@@ -283,7 +305,7 @@ def upload_table(results: list[UploadResult]) -> str:
     """One row a file: its name as uploaded, what happened, and why (every cell escaped)."""
     rows = []
     for r in results:
-        detail = r.problems or (f"as {r.articles}" if r.articles else "")
+        detail = "; ".join(x for x in (f"as {r.articles}" if r.articles else "", r.problems) if x)  # a partial file: what it added, and why not all
         rows.append(
             f'<tr><td class="qa-file">{esc(r.file)}</td><td><span class="qa-status qa-{esc(r.status)}">{esc(r.status)}</span>'
             f'<div class="qa-detail">{esc(detail)}</div></td></tr>'
@@ -335,7 +357,8 @@ def show_article(assistant: Assistant, citation: Citation) -> None:
         return
     if article.text[citation.passage_start : citation.passage_end] != citation.passage:
         st.caption("This article has changed since this answer; the passage is no longer marked.")
-    st.html(f'{citation_head(citation)}<div class="qa-article">{article_html(article.text, citation)}</div>')
+    current = replace(citation, title=article.title, source=article.source, url=article.url, published=article.published)
+    st.html(f'{citation_head(current)}<div class="qa-article">{article_html(article.text, citation)}</div>')
 
 
 def render_question(question: str) -> None:
@@ -446,9 +469,10 @@ def add_articles_panel(assistant: Assistant) -> None:
     results = st.session_state.get("upload_results")
     if results:
         added = sum(r.status in ("added", "updated") for r in results)
+        partial = sum(r.status == "partial" for r in results)
         rejected = sum(r.status == "rejected" for r in results)
-        summary = f"{added} of {len(results)} files added or updated" + (f", {rejected} rejected" if rejected else "")
-        (st.warning if rejected else st.success)(summary)
+        summary = f"{added} of {len(results)} files added or updated" + (f", {partial} in part" if partial else "") + (f", {rejected} rejected" if rejected else "")
+        (st.warning if rejected or partial else st.success)(summary)
         st.html(upload_table(results))
 
 

@@ -218,4 +218,4 @@ def _file_result(path: Path, articles, errors, statuses: list[str]) -> FileResul
         status = "partial"
     else:
         status = next((s for s in ("added", "updated", "duplicate") if s in statuses), "unchanged")
-    return FileResult(str(path), status, tuple(a.id for a in articles), tuple(e.reason for e in errors))
+    return FileResult(str(path), status, tuple(a.id for a in articles), tuple(f"line {e.line}: {e.reason}" if e.line else e.reason for e in errors))

@@ -244,6 +244,29 @@ def test_the_same_name_twice_in_one_batch_keeps_both(fake_assistant):
     assert sorted(p.name for p in (fake_assistant.index_dir / "uploads").iterdir()) == ["n-2.txt", "n.txt"]
 
 
+def test_a_partly_read_file_says_what_it_added_and_which_lines_it_left(fake_assistant):
+    feed = b'{"id": "a", "title": "A", "text": "The first story."}\n{"id": "b", "title": "B", "text": "The second story."}\n{"id": \n{"id": "d", "title": "D", "text": ""}\n'
+    [result] = app.add_uploads(fake_assistant, [("feed.jsonl", feed)])
+    assert (result.status, result.articles) == ("partial", "a, b")
+    assert result.problems.startswith("line 3: ") and "; line 4: " in result.problems
+    assert '<div class="qa-detail">as a, b; line 3: ' in app.upload_table([result])
+
+
+def test_an_upload_never_replaces_another_story(fake_assistant, tmp_path):
+    elsewhere = tmp_path / "library" / "marlow.txt"
+    elsewhere.parent.mkdir()
+    elsewhere.write_text("Marlow raises money\n\nMarlow Robotics raised $27 million.")
+    fake_assistant.ingest([elsewhere.parent])  # loaded from elsewhere: its id is "marlow"
+    first = b"Ferry returns\n\nThe ferry to Mirren Point returns in May."
+    second = b"Fenwick Sound port\n\nThe Fenwick Sound port director is Martina Kowalczyk."
+    results = app.add_uploads(fake_assistant, [("marlow.txt", b"Bakery sold\n\nHearthstone Foods bought the bakery chain."), ("page.txt", first)])
+    results += app.add_uploads(fake_assistant, [("page.txt", second)])  # another story of the same file name ("index.html" of a saved page)
+    results += app.add_uploads(fake_assistant, [("page.txt", first.replace(b"May", b"June"))])  # a new version of the first
+    assert [(r.status, r.articles) for r in results] == [("added", "marlow-2"), ("added", "page"), ("added", "page-2"), ("updated", "page")]
+    titles = {row[0]: row[1] for row in fake_assistant.articles()}
+    assert titles == {"marlow": "Marlow raises money", "marlow-2": "Bakery sold", "page": "Ferry returns", "page-2": "Fenwick Sound port"}
+
+
 def test_highlight_cuts_at_the_exact_offsets_and_escapes_every_piece():
     text = "<b>cost</b> was $5 & <i>$5</i>"
     start = text.index("$5 &")  # the first "$5": a later identical phrase must stay unmarked
@@ -251,6 +274,17 @@ def test_highlight_cuts_at_the_exact_offsets_and_escapes_every_piece():
     assert marked == '&lt;b&gt;cost&lt;/b&gt; was <mark class="qa-hit">$5</mark> &amp; &lt;i&gt;$5&lt;/i&gt;'
     assert app.highlight(text, None, None) == app.esc(text)
     assert app.highlight(text, 5, 999) == app.esc(text)  # offsets that do not fit: nothing marked
+
+
+def test_full_article_of_a_changed_story_shows_its_headline_now(monkeypatch, own_index, tmp_path):
+    at = ask(start(monkeypatch, own_index), COST_Q)
+    changed = tmp_path / "harbour-bridge-reopens.txt"
+    changed.write_text((SAMPLES / "harbour-bridge-reopens.txt").read_text().replace("Harbour Bridge Reopens", "Kestrel Bridge Open Again"))
+    Assistant(own_index).ingest([changed])  # the same id, another version
+    button(at, "Read the full article").click()
+    at.run()
+    dialog = html(at).split('class="qa-card-title"')[-1]
+    assert "Kestrel Bridge Open Again" in dialog and BRIDGE not in dialog  # the headline of the text shown
 
 
 def test_full_article_marks_the_passage_at_its_offsets_not_where_its_words_first_appear():
