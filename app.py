@@ -526,19 +526,20 @@ def empty_state(loaded: bool, assistant: Assistant) -> None:
 
 def main() -> None:
     st.set_page_config(page_title="News QA", page_icon="📰", layout="wide")
-    st.html(CSS)
     for name, value in (("history", []), ("upload_round", 0), ("waiting", [])):
         st.session_state.setdefault(name, value)
-    assistant = get_assistant(str(default_index_dir()))
-    warm_up(str(assistant.index_dir))
-    loaded = ArticleIndex(assistant.index_dir).exists  # an upload or removal reruns the page
+    loaded = ArticleIndex(default_index_dir()).exists  # an upload or removal reruns the page
     # No max_chars: the box would drop a longer paste without a word; the assistant says what the limit is.
     question = st.chat_input("Ask about the loaded articles…" if loaded else "Add articles first…", disabled=not loaded)
     # A question waits in the session until answered: one sent while another was being answered
-    # stops that run, and the next run answers both, in order.
+    # stops that run, and the next run answers both, in order. It is read first thing: a question
+    # sent before this run got here would stop it and take the box's place, and this one be lost.
     waiting = st.session_state.waiting
     if (question or "").strip():  # spaces alone ask nothing
         waiting.append(question.strip())
+    st.html(CSS)
+    assistant = get_assistant(str(default_index_dir()))
+    warm_up(str(assistant.index_dir))
     try:
         options = sidebar(assistant, loaded, chatting=bool(waiting or st.session_state.history))
     except USER_ERRORS as error:
