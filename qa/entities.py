@@ -68,6 +68,8 @@ _NO_NUMBER = re.compile(  # a count or amount of these words alone says none: "u
     re.I,
 )
 _TRAILING = re.compile(r"[\s,;&*/–—-]+$")  # "$5 &", "2004,", "Rolls-Royce -": spaCy takes the mark after a name or number
+_FULL_STOP = re.compile(r"(?<!\b[a-z]\.[a-z])\.$", re.I)  # a sentence's full stop after a figure ("142 km/h."), not "a.m."
+_NAMED_STORM = re.compile(r"(?:Tropical\s+)?(?:Storm|Hurricane|Typhoon|Cyclone)\s+[A-Z]")  # "Storm Beatrix": an event, not a person
 _FREQUENCIES = {"annual", "annually", "daily", "weekly", "monthly", "yearly", "quarterly", "nightly", "hourly"}  # no date
 
 
@@ -161,7 +163,10 @@ def _recognised(text: str, doc) -> list[Entity]:
         label = NAME if e.label_ in _DATE_OR_COUNT and _CODE_NAME.fullmatch(e.text) else e.label_
         if label not in _NUMERIC | _DATE_OR_COUNT and _NUMBER.fullmatch(e.text) and e.start_char and text[e.start_char - 1] in _CURRENCY_BEFORE:
             label = "MONEY"
-        end = e.start_char + len(_TRAILING.sub("", e.text))
+        if label in _FIRST_NAME_AS and _NAMED_STORM.match(e.text):
+            label = "EVENT"
+        kept = _TRAILING.sub("", e.text)
+        end = e.start_char + len(_FULL_STOP.sub("", kept) if label in _NUMERIC else kept)
         if end > e.start_char:
             out.append(_widen(text, e.start_char, end, label))
     return out

@@ -26,6 +26,13 @@ def test_a_count_says_a_number_and_no_mark_after_it_is_part_of_it(tagger):
     assert _tags(tagger, 'The widget cost $5 & "more".')["$5"] == "MONEY"
 
 
+def test_a_named_storm_is_an_event_and_a_full_stop_no_part_of_a_figure(tagger):
+    tags = _tags(tagger, "Storm Beatrix brought gusts of up to 142 km/h.")
+    assert tags["Storm Beatrix"] == "EVENT" and tags["142 km/h"] == "QUANTITY"
+    assert _tags(tagger, "Cyclone Tracy destroyed Darwin.")["Cyclone Tracy"] == "EVENT"  # the small model: a person
+    assert _tags(tagger, "It opened at 7 a.m.")["7 a.m."] == "TIME"  # an abbreviation keeps its stop
+
+
 def test_amounts_spacy_misses_are_found_by_pattern(tagger):
     tags = _tags(tagger, "The government will hand the industry 70m euros in aid.")
     assert tags["70m euros"] == "MONEY"
