@@ -67,7 +67,7 @@ _NO_NUMBER = re.compile(  # a count or amount of these words alone says none: "u
     r"|roughly|approximately|a|an|the|record|estimated)\b)+\W*",
     re.I,
 )
-_TRAILING = re.compile(r"[\s,;&*/–—-]+$")  # "$5 &", "2004,", "Rolls-Royce -": spaCy takes the mark after a name or number
+_TRAILING = re.compile(r"[\s,;&*/–—£$€¥-]+$")  # "$5 &", "2004,", "Rolls-Royce -", "… and £": spaCy takes the mark after a name or number
 _FULL_STOP = re.compile(r"(?<!\b[a-z]\.[a-z])\.$", re.I)  # a sentence's full stop after a figure ("142 km/h."), not "a.m."
 _NAMED_STORM = re.compile(r"(?:Tropical\s+)?(?:Storm|Hurricane|Typhoon|Cyclone)\s+[A-Z]")  # "Storm Beatrix": an event, not a person
 _FREQUENCIES = {"annual", "annually", "daily", "weekly", "monthly", "yearly", "quarterly", "nightly", "hourly"}  # no date

@@ -148,9 +148,11 @@ def test_a_number_inside_a_web_address_is_no_count(tagger):
     assert "192" not in tags
 
 
-@pytest.mark.parametrize("text", ["-", "- Dash first", '"', "Of And", "A-"])
+@pytest.mark.parametrize("text", ["-", "- Dash first", '"', "Of And", "A-", "The The The The and \n £5m"])
 def test_fragments_tag_without_error(tagger, text):
-    assert all(0 <= e.start < e.end <= len(text) for e in tagger.tag([text])[0])
+    entities = tagger.tag([text])[0]
+    assert all(0 <= e.start < e.end <= len(text) for e in entities)
+    assert all(a.end <= b.start for a, b in zip(entities, entities[1:]))  # a name spaCy ends with "£" leaves the "£5m" whole
 
 
 # Words, capitals, digits, quotes, hyphens and joining words, the material the name repairs read.
