@@ -395,7 +395,17 @@ def answered(turns: list[dict]) -> list[tuple[str, Reply]]:
 
 # --- sidebar --------------------------------------------------------------------------------
 def queue_question(question: str) -> None:
-    st.session_state.waiting.append(question)
+    st.session_state.setdefault("waiting", []).append(question)
+
+
+def take_question() -> None:
+    """The chat box's question joins the queue in its callback, which runs before anything else
+    of the page: a question sent while another is being answered stops that run, and the next
+    run answers both, in order; read later in the run, a question sent before it got there would
+    stop it first and be lost. Spaces alone ask nothing."""
+    question = (st.session_state.get("chat_box") or "").strip()
+    if question:
+        queue_question(question)
 
 
 def sidebar(assistant: Assistant, loaded: bool, chatting: bool) -> dict:
@@ -530,13 +540,9 @@ def main() -> None:
         st.session_state.setdefault(name, value)
     loaded = ArticleIndex(default_index_dir()).exists  # an upload or removal reruns the page
     # No max_chars: the box would drop a longer paste without a word; the assistant says what the limit is.
-    question = st.chat_input("Ask about the loaded articles…" if loaded else "Add articles first…", disabled=not loaded)
-    # A question waits in the session until answered: one sent while another was being answered
-    # stops that run, and the next run answers both, in order. It is read first thing: a question
-    # sent before this run got here would stop it and take the box's place, and this one be lost.
+    st.chat_input("Ask about the loaded articles…" if loaded else "Add articles first…", disabled=not loaded,
+                  key="chat_box", on_submit=take_question)
     waiting = st.session_state.waiting
-    if (question or "").strip():  # spaces alone ask nothing
-        waiting.append(question.strip())
     st.html(CSS)
     assistant = get_assistant(str(default_index_dir()))
     warm_up(str(assistant.index_dir))

@@ -121,6 +121,18 @@ def test_question_answered_in_a_real_browser(server, tmp_path):
             assert page.get_by_text("Ferry <script>alert(1)</script> service returns").last.is_visible()
             assert page.locator("[data-testid=stMain] script, [data-testid=stMain] img[src=x]").count() == 0
             page.screenshot(path=tmp_path / "upload.png")
+
+            # questions sent faster than they are answered: none lost, answered in order
+            page.get_by_role("button", name="Clear chat").click()
+            page.locator(".qa-timing").first.wait_for(state="detached", timeout=30_000)
+            fast = ["Who runs the Anchor Cafe?", FERRY_Q, COST_Q, "Who is the mayor of Port Avalon?"]
+            box = page.get_by_test_id("stChatInputTextArea")
+            for question in fast:
+                box.fill(question)
+                box.press("Enter")
+                page.wait_for_timeout(150)
+            page.locator(".qa-timing").nth(len(fast) - 1).wait_for(timeout=120_000)
+            assert page.locator(".qa-question").all_inner_texts() == fast
             assert alerts == []
         finally:
             browser.close()
