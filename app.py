@@ -7,10 +7,13 @@ placed in markup; highlights are cut at the engine's exact character offsets.
 from __future__ import annotations
 
 import html
+import json
+import logging
 import os
 import re
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -21,10 +24,11 @@ from qa.assistant import Assistant
 from qa.config import RETRIEVAL_MODES, UPLOADS_DIR, Config, default_index_dir
 from qa.embed import ModelLoadError
 from qa.index import ArticleIndex, IndexBusyError, IndexOpenError
-from qa.load import load_file
+from qa.load import JSON_EXTENSIONS, LoadError, decode, load_file, record_to_article
 from qa.schema import Citation, Reply
 from qa.store import StoreError
 
+log = logging.getLogger(__name__)
 USER_ERRORS = (ValueError, IndexOpenError, IndexBusyError, ModelLoadError, StoreError, OSError)
 UPLOAD_TYPES = ("txt", "md", "html", "htm", "json", "jsonl")
 MAX_UPLOAD_MB = 5
@@ -68,6 +72,8 @@ CSS = """<style>
 .qa-muted .qa-passage { opacity: .85; }
 mark.qa-hit { background: #fde68a; color: #1f2937; padding: .05rem .2rem; border-radius: .25rem; font-weight: 600; }
 .qa-in-article { background: rgba(37, 99, 235, .10); border-radius: .2rem; }
+.qa-jump { display: inline-block; margin: .2rem 0 .6rem; font-size: .85rem; }
+#qa-cited { scroll-margin-top: 2rem; }
 .qa-article { white-space: pre-wrap; line-height: 1.6; font-size: .95rem; }
 .qa-uploads { width: 100%; border-collapse: collapse; font-size: .8rem; }
 .qa-uploads th { text-align: left; font-weight: 600; opacity: .6; padding: .2rem .3rem; border-bottom: 1px solid rgba(128, 128, 128, .3); }
@@ -142,6 +148,8 @@ def add_uploads(assistant: Assistant, files: list[tuple[str, bytes]], progress=N
         if reason is None:
             folder.mkdir(parents=True, exist_ok=True)
             path = _free_path(assistant, folder, upload_name(name), data, saved)
+            if path.suffix.lower() in JSON_EXTENSIONS:
+                data = _own_ids_apart(assistant, path, data)
             if path.resolve().parent != folder.resolve():  # belt and braces: never outside uploads/
                 reason = "unsafe file name"
         results.append(UploadResult(name, "rejected", "", reason) if reason else None)
@@ -179,6 +187,25 @@ def add_uploads(assistant: Assistant, files: list[tuple[str, bytes]], progress=N
     return [r or UploadResult(files[i][0], "rejected", "", "not read") for i, r in enumerate(results)]
 
 
+def shielded(update: Callable[[int, int], None]) -> tuple[Callable[[int, int], None], list[BaseException]]:
+    """A progress callback that lets the work it reports on finish: Streamlit stops a run with an
+    exception raised from its next call (a question sent meanwhile, a click), which would cut an
+    ingest short. The exception is kept, for the caller to raise when the work is done."""
+    interrupted: list[BaseException] = []
+
+    def progress(done: int, total: int) -> None:
+        if interrupted:
+            return
+        try:
+            update(done, total)
+        except Exception:
+            raise
+        except BaseException as stop:  # Streamlit's rerun or stop, not an error
+            interrupted.append(stop)
+
+    return progress, interrupted
+
+
 def upload_problem(position: int, safe_name: str, data: bytes) -> str | None:
     """Why an upload is refused before it is read, or None."""
     ext = safe_name.rpartition(".")[2] if "." in safe_name else ""
@@ -192,33 +219,75 @@ def upload_problem(position: int, safe_name: str, data: bytes) -> str | None:
 
 
 def _free_path(assistant: Assistant, folder: Path, name: str, data: bytes, taken: dict[Path, int]) -> Path:
-    """folder/name, numbered when this batch already used that name or when saving it there
-    would replace another story: a saved page is often just "index.html"."""
+    """folder/name, numbered when this batch already used that name's stem (its article id:
+    "story.txt" and "story.md") or when saving it there would replace another story: a saved
+    page is often just "index.html"."""
     path, stem, dot, ext = folder / name, *name.rpartition(".")
     number = 2
-    while path in taken or _replaces_another(assistant, path, data):
+    while any(p.stem == path.stem for p in taken) or _replaces_another(assistant, path, data):
         path = folder / (f"{stem}-{number}.{ext}" if dot else f"{name}-{number}")
         number += 1
     return path
 
 
 def _replaces_another(assistant: Assistant, path: Path, data: bytes) -> bool:
-    """Whether a text or HTML file saved at `path` (its article id is the file's stem) would
-    replace an article of another story: one loaded from elsewhere ("marlow-robotics-funding" of
-    samples/), or an earlier upload of that name with another headline. The same headline is a
-    new version of it. JSON records carry their own ids."""
-    if path.suffix.lower() in (".json", ".jsonl") or not ArticleIndex(assistant.index_dir).exists:
+    """Whether a file saved at `path` would replace an article of another story under an id made
+    from the file's name (a text or HTML file's stem; a JSON record's without an id of its own):
+    one loaded from elsewhere ("marlow-robotics-funding" of samples/), or an earlier upload of
+    that name with another headline. The same headline is a new version of it."""
+    if not ArticleIndex(assistant.index_dir).exists:
         return False
-    stored = assistant.index.store.article(path.stem)
-    if stored is None:
-        return False
-    if not path.exists():
-        return True
     with tempfile.TemporaryDirectory() as scratch:
         copy = Path(scratch) / path.name
         copy.write_bytes(data)
         articles = load_file(copy, copy.parent).articles
-    return not articles or articles[0].title != stored.title
+    for article in articles:
+        if article.id == path.stem or article.id.startswith(f"{path.stem}/"):  # "story", "story/2": named for the file
+            stored = assistant.index.store.article(article.id)
+            if stored is not None and (not path.exists() or stored.title != article.title):
+                return True
+    return False
+
+
+def _own_ids_apart(assistant: Assistant, path: Path, data: bytes) -> bytes:
+    """The upload with each JSON record whose own id another story holds (an article of that id
+    with another headline: feeds number their records alike) given a numbered id ("7-2"); the
+    same headline is a new version of that article."""
+    try:
+        text = decode(data, path)
+    except LoadError:
+        return data  # the ingest says why
+    lines = text.split("\n") if path.suffix.lower() == ".jsonl" else [text]
+    changed = False
+    for i, line in enumerate(lines):
+        try:
+            value = json.loads(line)
+        except (ValueError, RecursionError):
+            continue
+        records = [r for r in (value if isinstance(value, list) else [value]) if isinstance(r, dict)]
+        numbered = [r for r in records if _renumber(assistant, r, path)]
+        if numbered:
+            lines[i], changed = json.dumps(value, ensure_ascii=False), True
+    return "\n".join(lines).encode() if changed else data
+
+
+def _renumber(assistant: Assistant, record: dict, path: Path) -> bool:
+    """Give a record whose own id is another story's the first free numbered id."""
+    if record.get("id") in (None, "") or not ArticleIndex(assistant.index_dir).exists:
+        return False
+    try:
+        article = record_to_article(record, "", path)
+    except LoadError:
+        return False
+    store = assistant.index.store
+    stored = store.article(article.id)
+    if stored is None or stored.title == article.title:
+        return False
+    number = 2
+    while store.article(f"{article.id}-{number}") is not None:
+        number += 1
+    record["id"] = f"{article.id}-{number}"
+    return True
 
 
 def _restore(path: Path, backup: Path | None) -> None:
@@ -251,7 +320,7 @@ def article_html(text: str, citation: Citation) -> str:
     if text[p_start:p_end] != citation.passage:
         return esc(text)
     inner = highlight(citation.passage, citation.answer_start, citation.answer_end)
-    return f'{esc(text[:p_start])}<span class="qa-in-article">{inner}</span>{esc(text[p_end:])}'
+    return f'{esc(text[:p_start])}<span class="qa-in-article" id="qa-cited">{inner}</span>{esc(text[p_end:])}'
 
 
 def ref(n: int, title: str | None = None) -> str:
@@ -305,7 +374,7 @@ def upload_table(results: list[UploadResult]) -> str:
     """One row a file: its name as uploaded, what happened, and why (every cell escaped)."""
     rows = []
     for r in results:
-        detail = "; ".join(x for x in (f"as {r.articles}" if r.articles else "", r.problems) if x)  # a partial file: what it added, and why not all
+        detail = "; ".join(x for x in (f"as {_few(r.articles)}" if r.articles else "", r.problems) if x)  # a partial file: what it added, and why not all
         rows.append(
             f'<tr><td class="qa-file">{esc(r.file)}</td><td><span class="qa-status qa-{esc(r.status)}">{esc(r.status)}</span>'
             f'<div class="qa-detail">{esc(detail)}</div></td></tr>'
@@ -313,17 +382,24 @@ def upload_table(results: list[UploadResult]) -> str:
     return f'<table class="qa-uploads"><tr><th>File</th><th>Result</th></tr>{"".join(rows)}</table>'
 
 
+def _few(ids: str, shown: int = 5) -> str:
+    """A feed's ids, the first few: "a, b, c, d, e and 295 more"."""
+    listed = ids.split(", ")
+    return ids if len(listed) <= shown + 1 else f"{', '.join(listed[:shown])} and {len(listed) - shown:,} more"
+
+
 # --- rendering ------------------------------------------------------------------------------
-def render_reply(assistant: Assistant, reply: Reply, key: str, settings: str = "", previous: str | None = None) -> None:
-    """The answer (or a plain not-found), then its source; the other passages fold away."""
+def render_reply(assistant: Assistant, reply: Reply, key: str, settings: str = "", previous: str | None = None, dated: bool = False) -> None:
+    """The answer (or a plain not-found), then its source; the other passages fold away.
+    `dated`: a publication range limited the search, which a not-found says."""
     if reply.found:
         st.html(answer_html(reply))
         heading, shown, rest = "Source", reply.citations[:1], reply.citations[1:]
     else:
         st.html(f'<div class="qa-notfound">{esc(NOT_FOUND)}</div>')
-        if not reply.citations:  # not one passage came back: most often a date range that leaves every article out
-            st.caption("No article of the library was left to search: if **Published between** is set in the "
-                       "sidebar, widen or clear it.")
+        if dated:
+            st.caption("Only articles published in the range set under **Published between** were searched: widen or clear it."
+                       if reply.citations else "No article was published in the range set under **Published between**: widen or clear it.")
         heading, shown, rest = "Closest passages", reply.citations[:3], reply.citations[3:]
     if shown:
         st.html(f'<div class="qa-heading">{heading}</div>')
@@ -358,7 +434,9 @@ def show_article(assistant: Assistant, citation: Citation) -> None:
     if article.text[citation.passage_start : citation.passage_end] != citation.passage:
         st.caption("This article has changed since this answer; the passage is no longer marked.")
     current = replace(citation, title=article.title, source=article.source, url=article.url, published=article.published)
-    st.html(f'{citation_head(current)}<div class="qa-article">{article_html(article.text, citation)}</div>')
+    marked = article.text[citation.passage_start : citation.passage_end] == citation.passage
+    jump = '<a class="qa-jump" href="#qa-cited">Go to the cited passage</a>' if marked and citation.passage_start else ""
+    st.html(f'{citation_head(current)}{jump}<div class="qa-article">{article_html(article.text, citation)}</div>')
 
 
 def render_question(question: str) -> None:
@@ -376,7 +454,10 @@ def ask(assistant: Assistant, question: str, options: dict) -> None:
             with st.spinner("Loading the model (first question only)…" if warming.is_alive() else "Searching the articles…"):
                 warming.join()
                 reply = assistant.ask(question, history=history, **options)
-        except USER_ERRORS as error:  # the question stays in the chat with its reason, to copy and fix
+        except Exception as error:  # the question stays in the chat with its reason, to copy and fix
+            if not isinstance(error, USER_ERRORS):  # a fault of ours: logged, and not asked again on every rerun
+                log.exception("answering %r failed", question)
+                error = RuntimeError(f"Something went wrong answering this question ({type(error).__name__}); the details are in the log.")
             st.error(escape_markdown(str(error)))
             st.session_state.history.append({"question": question, "error": str(error)})
             return
@@ -384,8 +465,9 @@ def ask(assistant: Assistant, question: str, options: dict) -> None:
         settings = f" · {options['retrieval']} retrieval · " + (f"up to {top_k} passages" if top_k > 1 else "1 passage")
         if options["since"] or options["until"]:
             settings += f" · published {options['since'] or '…'} to {options['until'] or '…'}"
-        render_reply(assistant, reply, f"turn-{len(st.session_state.history)}", settings, history[-1][0] if history else None)
-    st.session_state.history.append({"question": question, "reply": reply, "settings": settings})
+        dated = bool(options["since"] or options["until"])
+        render_reply(assistant, reply, f"turn-{len(st.session_state.history)}", settings, history[-1][0] if history else None, dated)
+    st.session_state.history.append({"question": question, "reply": reply, "settings": settings, "dated": dated})
 
 
 def answered(turns: list[dict]) -> list[tuple[str, Reply]]:
@@ -420,7 +502,7 @@ def sidebar(assistant: Assistant, loaded: bool, chatting: bool) -> dict:
             left.metric("Articles", f"{stats.get('articles', 0):,}")
             right.metric("Passages", f"{stats.get('chunks', 0):,}")
             copies = stats.get("duplicates", 0)
-            st.caption(f"Model: {escape_markdown(str(stats.get('model', '?')))}" + (f" · {copies} duplicate copies" if copies else ""))
+            st.caption(f"Model: {escape_markdown(str(stats.get('model', '?')))}" + (f" · {copies} duplicate {'copy' if copies == 1 else 'copies'}, counted once" if copies else ""))
         else:
             st.caption("No articles loaded yet.")
         if flash := st.session_state.pop("flash", None):
@@ -463,18 +545,18 @@ def add_articles_panel(assistant: Assistant) -> None:
     st.caption(f"Text, Markdown, HTML or JSON(L) news articles, up to {MAX_UPLOAD_FILES} files at a time.")
     if st.button("Add to library", disabled=not files, type="primary", width="stretch"):
         bar = st.progress(0.0, text="Reading files…")
-
-        def progress(done: int, total: int) -> None:
-            bar.progress(0.9 * done / total, text=f"Read {done} of {total} files" + (" · embedding passages…" if done == total else ""))
-
+        progress, interrupted = shielded(
+            lambda done, total: bar.progress(0.9 * done / total, text=f"Read {done} of {total} files" + (" · embedding passages…" if done == total else "")))
         try:
             results = add_uploads(assistant, [(f.name, f.getvalue()) for f in files], progress)
         except USER_ERRORS as error:
             st.error(escape_markdown(str(error)))
             return
-        bar.progress(1.0, text="Done")
         st.session_state.upload_results = results
         st.session_state.upload_round += 1  # a fresh, empty uploader
+        if interrupted:
+            raise interrupted[0]  # the rerun a question sent meanwhile asked for, now that the upload is done
+        bar.progress(1.0, text="Done")
         st.rerun()
     results = st.session_state.get("upload_results")
     if results:
@@ -490,7 +572,8 @@ def remove_article_panel(assistant: Assistant) -> None:
     rows = assistant.articles()
     if not rows:
         return
-    with st.expander(f"Loaded articles ({len(rows)})"):
+    copies = sum(1 for r in rows if r[5])
+    with st.expander(f"Loaded articles ({len(rows)}" + (f", {copies} of them {'a copy' if copies == 1 else 'copies'})" if copies else ")")):
         st.dataframe(
             [{"title": r[1], "source": r[2] or "", "date": r[3] or "", "passages": r[4], "id": r[0],
               "copy of": r[5] or ""} for r in rows],
@@ -538,7 +621,7 @@ def main() -> None:
     st.set_page_config(page_title="News QA", page_icon="📰", layout="wide")
     for name, value in (("history", []), ("upload_round", 0), ("waiting", [])):
         st.session_state.setdefault(name, value)
-    loaded = ArticleIndex(default_index_dir()).exists  # an upload or removal reruns the page
+    loaded = ArticleIndex(default_index_dir()).holds_articles  # an upload or removal reruns the page
     # No max_chars: the box would drop a longer paste without a word; the assistant says what the limit is.
     st.chat_input("Ask about the loaded articles…" if loaded else "Add articles first…", disabled=not loaded,
                   key="chat_box", on_submit=take_question)
@@ -564,7 +647,7 @@ def main() -> None:
             if "error" in turn:
                 st.error(escape_markdown(turn["error"]))
                 continue
-            render_reply(assistant, turn["reply"], f"turn-{number}", turn["settings"], previous)
+            render_reply(assistant, turn["reply"], f"turn-{number}", turn["settings"], previous, turn["dated"])
             previous = turn["question"]
     while waiting and loaded:
         ask(assistant, waiting[0], options)

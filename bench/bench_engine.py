@@ -44,6 +44,7 @@ QUESTION_SETS = {
     "fresh-12": ROOT / "bench" / "bbc_fresh12.jsonl",
     "fresh-13": ROOT / "bench" / "bbc_fresh13.jsonl",
     "fresh-14": ROOT / "bench" / "bbc_fresh14.jsonl",
+    "fresh-15": ROOT / "bench" / "bbc_fresh15.jsonl",
 }
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from qa.clean import normalize_text
 from qa.config import Config, default_index_dir
 from qa.conversation import FollowUp, Turn, may_be_new, resolve, too_vague
 from qa.embed import Embedder
@@ -154,6 +155,7 @@ class Assistant:
             timings_ms=timings,
             sentence=answer.passage.chunk.text[answer.sentence_start : answer.sentence_end] if found else None,
             query=reading.query,
+            kind=answer.kind if found else None,
         )
 
     def _read(self, question: str, followup: FollowUp, limit: int, mode: str | None, keep, recent: bool) -> Reading:
@@ -173,9 +175,11 @@ class Assistant:
     def _check_question(self, question: str) -> str:
         if isinstance(question, str) and len(question) > self.config.max_question_chars:
             raise ValueError(f"question is {len(question):,} characters; the limit is {self.config.max_question_chars:,}")
-        words = without_markup(question) if isinstance(question, str) else ""
+        words = without_markup(normalize_text(question)) if isinstance(question, str) else ""  # no zero-width spaces
         if not words:
             raise ValueError("question is empty: ask something about the loaded articles")
+        if not any(c.isalnum() for c in words):
+            raise ValueError(f"question {words!r} has no words to search for: ask about the loaded articles in words")
         return words
 
     def _terms_held(self, passage: Passage, terms: dict[str, float]) -> float:
@@ -217,14 +221,15 @@ def group_by_article(passages: list[Passage], first: Passage | None, top_k: int,
 
 
 def date_filter(since: str | None, until: str | None):
-    """Keep articles published within [since, until]; articles without a known date are left out."""
+    """Keep articles published within [since, until]; articles without a known day are left out
+    (a feed's "2004-2005" is none)."""
     if not since and not until:
         return None
     bounds = [_iso_date(name, value) for name, value in (("since", since), ("until", until))]
     low, high = bounds[0] or "0000-00-00", bounds[1] or "9999-99-99"
     if low > high:
         raise ValueError(f"since={since} is after until={until}: no article can match")
-    return lambda article: bool(article.published) and low <= article.published[:10] <= high
+    return lambda article: article.day is not None and low <= article.day <= high
 
 
 def _iso_date(name: str, value: str | None) -> str | None:

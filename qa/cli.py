@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -55,10 +56,15 @@ def main(argv: list[str] | None = None) -> int:
     from qa import commands  # heavy imports only once a command runs
 
     try:
-        return getattr(commands, f"run_{args.command}")(args)
+        status = getattr(commands, f"run_{args.command}")(args)
+        sys.stdout.flush()  # a reader gone away is found here, not at exit
+        return status
     except KeyboardInterrupt:
         print("interrupted; the index keeps its last complete state", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away ("qa list | head"): nothing to report
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nor at exit, when Python flushes
+        return 141  # 128 + SIGPIPE, as a shell reports it
     except commands.USER_ERRORS as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

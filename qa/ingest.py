@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -85,6 +85,8 @@ class Ingestor:
                 if progress:
                     progress(str(path))
             self._flush(report)
+            self._requeue_unindexed()  # a copy whose original changed in this run, left without chunks
+            self._flush(report)
             self.index.publish()
         report.seconds = time.perf_counter() - started
         return report
@@ -92,8 +94,10 @@ class Ingestor:
     def _stage(self, article: Article, seen: dict[str, str], report: IngestReport, path: Path) -> str:
         """Decide what an article needs; queue it for embedding when it is new or changed."""
         store = self.index.store
-        if article.id in seen:
-            report.errors.append(LoadError(path, f"article id {article.id!r} also comes from {seen[article.id]}; the later one is kept"))
+        if article.id in seen:  # the error is the earlier file's, whose version is dropped
+            reason = f"article id {article.id!r} comes again from {path}; the later one is kept"
+            report.errors.append(LoadError(Path(seen[article.id]), reason))
+            _drop_from_results(report, seen[article.id], article.id, reason)
             self._unqueue(article.id, report)
         seen[article.id] = str(path)
         stored = store.hashes(article.id)
@@ -209,6 +213,14 @@ def _delete(index: ArticleIndex, article_ids: list[str]) -> list[str]:
             removed.extend(store.delete_article(article_id))
     index.apply(removed, [], np.zeros((0, 0), np.float32))
     return missing
+
+
+def _drop_from_results(report: IngestReport, path: str, article_id: str, reason: str) -> None:
+    """An earlier file of this ingest no longer gives the article: its result says so."""
+    for i, result in enumerate(report.files):
+        if result.path == path and article_id in result.article_ids:
+            ids = tuple(a for a in result.article_ids if a != article_id)
+            report.files[i] = replace(result, status="partial" if ids else "rejected", article_ids=ids, errors=(*result.errors, reason))
 
 
 def _file_result(path: Path, articles, errors, statuses: list[str]) -> FileResult:

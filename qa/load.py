@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.clean import clean_string, drop_boilerplate, normalize_text, parse_date, parse_header, title_from_text
+from qa.clean import clean_string, drop_boilerplate, markdown_text, normalize_text, parse_date, parse_header, title_from_text
 from qa.schema import Article
 
 TEXT_EXTENSIONS = (".txt", ".md")
@@ -80,7 +80,7 @@ def _load(path: Path, root: Path, max_bytes: int) -> tuple[list[Article], list[L
     text = decode(read_bytes(path, max_bytes), path)
     default_id = path.relative_to(root).with_suffix("").as_posix() if path.is_relative_to(root) else path.stem
     if suffix in TEXT_EXTENSIONS:
-        return [parse_text(text, default_id, path)], []
+        return [parse_text(markdown_text(text) if suffix == ".md" else text, default_id, path)], []
     if suffix in HTML_EXTENSIONS:
         return [parse_html(text, default_id, path)], []
     if suffix == ".json":

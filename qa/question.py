@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from qa.entities import NAME as UNLABELLED
+from qa.entities import PERSON_NOUNS as _PERSON_NOUNS
 from qa.entities import Word
 
 _SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.I | re.S)
@@ -49,6 +50,7 @@ RANK = {"ORDINAL": 1.0, "CARDINAL": 0.7}  # "91st", over "five million" viewers
 CHANGE = {"PERCENT": 1.0, "MONEY": 0.9, "QUANTITY": 0.6, "CARDINAL": 0.5}  # "by how much did it rise": 6%, or £2m
 LEVEL = {"CARDINAL": 1.0, "MONEY": 1.0, "QUANTITY": 0.9, "PERCENT": 0.9}
 COUNT = {"CARDINAL": 1.0, "QUANTITY": 0.9, "MONEY": 0.5, "PERCENT": 0.5, "DATE": 0.2}
+SIZE = {"QUANTITY": 1.0, "CARDINAL": 0.8, "MONEY": 0.4, "PERCENT": 0.4}
 DURATION = {"DATE": 1.0, "TIME": 1.0, "QUANTITY": 0.6, "CARDINAL": 0.4}
 LENGTH = {"QUANTITY": 1.0, "DATE": 1.0, "TIME": 0.8, "CARDINAL": 0.6}  # "How long is …": metres, or weeks
 # a title the recogniser missed is a likely answer for a question asking for a title or name
@@ -63,20 +65,6 @@ _ORG_NOUNS = (
 _PLACE_NOUNS = r"city|country|town|village|region|state|county|place|venue|stadium|continent|nation|capital|island|area|street|district|province|constituency|borough"
 _MONEY_WORDS = r"ransom|compensation|reward|payout|loan|aid|funding|rent|tax|collect\w*|donat\w*|gift|grant|award|prize|cost|deficit|surplus|debt|turnover|bonus|wage|fortune|damages|pay|payment|paid|price|worth|spend|spent|raise|raised|earn|earned|fund|budget|value|valued|charge|fine|fined|sell|sold|buy|bought|invest|profit|loss|revenue|sales|salary|deal|bid|money|cash|£|\$|€"
 _MONEY_WORD = rf"(?:{_MONEY_WORDS})(?:s|es|d|ed|ing)?(?!\w)"  # "costs", not "Costa Rica" or "taxi"
-_PERSON_NOUNS = (
-    r"person|man|woman|player|minister|chief|boss|executive|official|spokesman|spokeswoman|spokesperson|star|singer|actor"
-    r"|actress|director|leader|president|manager|coach|chairman|chairwoman|founder|author|writer|winner|lawyer|solicitor"
-    r"|professor|pundit|composer|winger|striker|midfielder|defender|goalkeeper|captain|analyst|economist|correspondent"
-    r"|editor|judge|officer|ambassador|archivist|secretary|ally|champion|legend|jeweller|designer|producer|presenter"
-    r"|musician|artist|politician|mp|candidate|chancellor|governor|mayor|senator|king|queen|prince|princess|doctor"
-    r"|scientist|researcher|expert|critic|journalist|reporter|commentator|rapper|comedian|athlete|sprinter|driver|boxer"
-    r"|golfer|referee|businessman|entrepreneur|investor|owner|adviser|advisor|consultant|engineer|architect|gamer|deputy"
-    r"|aide|campaigner|activist|councillor|worker|guitarist|drummer|bassist|vocalist|frontman|pianist|dancer|photographer"
-    r"|poet|novelist|playwright|film-maker|filmmaker|chef|cyclist|swimmer|runner|jockey|batsman|bowler|scrum-half|fly-half"
-    r"|full-back|flanker|hooker|mep|msp|peer|bishop|priest|teacher|student|nurse|surgeon|soldier|detective|inspector"
-    r"|prosecutor|barrister|attorney|defendant|suspect|victim|witness|hacker|teenager|son|daughter|father|mother|brother"
-    r"|sister|wife|husband|successor|predecessor|veteran|newcomer|substitute|skipper|all-rounder|spinner|seamer|fullback"
-)
 _CHANGE_VERBS = (
     r"rise|rose|risen|fall|fell|fallen|grow|grew|grown|increase|increased|drop|dropped|climb|climbed|jump|jumped"
     r"|slip|slipped|decline|declined|gain|gained|slump|slumped|shrink|shrank|reduce|reduced"
@@ -94,10 +82,12 @@ _RULES: list[tuple[str, str, dict[str, float]]] = [
     ("place", rf"{_WH}\s+(?:\w+\s+)?(?:{_PLACE_NOUNS})\b|where\b|in what (?:part|location)\b", PLACE),
     ("date", rf"{_WH}\s+(?:year|date|day|month|decade|season|week|weekend|century)\b|when\b|how soon\b", DATE),
     ("length", r"how long (?:is|are|was|were)\b", LENGTH),  # "How long is the tunnel?", "How long was he out?"
-    ("number", rf"how (?:tall|wide|big|large|heavy) (?:is|are|was|were)\b(?![^,;]*\b{_MONEY_WORD})", COUNT),  # not "How big was the deficit?"
+    # "How big is the farm?": 210 hectares, or a count ("How big was the crowd?"); not "How big was the deficit?"
+    ("size", rf"how (?:tall|wide|big|large|heavy|deep) (?:is|are|was|were|will)\b(?![^,;]*\b{_MONEY_WORD})", SIZE),
     ("duration", r"how long\b|how old\b|what age\b|(?:for\s+)?how many (?:years|months|weeks|days|nights|hours|minutes|decades)\b", DURATION),
     ("percentage", r"(?:what|which)\s+(?:percentage|percent|proportion|share|rate)\b|how much\b.*%", PERCENT),
     ("change", rf"by how much\b|how fast (?:\w+\s+){{1,6}}?(?:{_CHANGE_VERBS})\b|how much (?:\w+\s+){{1,6}}?(?:{_CHANGE_VERBS})\b|how much (?:more|less|higher|lower|cheaper|dearer)\b", CHANGE),
+    ("size", r"how much\b(?=.*\bweigh(?:s|ed|ing)?\b)", SIZE),  # "How much did the cubs weigh?": 140 grams, not an amount
     ("amount", r"how much\b.*[£$€¥]", MONEY),  # "How much of his £35bn …"
     ("amount", r"what (?:did|does|do|will|would|could|might) (?:[\w'’-]+\s+){1,5}?(?:cost|costs|fetch|fetched)\b", MONEY),  # "What did it cost?"
     # "How much did the film take?": no noun after "how much", so an amount of money

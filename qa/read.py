@@ -172,6 +172,7 @@ class ExtractiveReader:
     def rank(
         self, question: str, query_vector: np.ndarray, passages: list[Passage], context: str | None = None, avoid: frozenset[str] = frozenset()
     ) -> Ranking:
+        question, context = _unshouted(question), context and _unshouted(context)
         candidates = self._candidates(self._reading(passages))
         wanted = expected_answer(question, self.tagger.words(question))
         terms = self._terms(question)
@@ -377,13 +378,14 @@ class ExtractiveReader:
             phrase = _with_listed(best, phrase)  # "Which councillors …": all of them
         elif phrase and ranking.wanted.name == "person" and not ranking.wanted.head and phrase.label == "PERSON":
             listed = _with_listed(best, phrase, _AND)  # "Who voted against?": "Maria Lopez and Kevin Doyle"
-            named = any(self._named_in_question(best.text[e.start : e.end], ranking.terms) for e in best.entities if listed.start <= e.start < e.end <= listed.end)
-            phrase = phrase if named else listed  # not the one the question names: "Who did Mauresmo beat?"
-        if phrase and ranking.wanted.name == "measure":
+            others = [best.text[e.start : e.end] for e in best.entities if listed.start <= e.start < e.end <= listed.end]
+            named = any(self._named_in_question(o, ranking.terms) or _already_given(o, ranking.avoid) for o in others)
+            phrase = phrase if named else listed  # not with one the question names ("Who did Mauresmo beat?") or given before ("Who else …?")
+        if phrase and ranking.wanted.name in ("measure", "size"):
             phrase = _with_listed(best, phrase, _DIMENSIONS_JOIN)  # "12cm by 7.4cm"
         if phrase:
             phrase = _with_unit(best.text, phrase, ranking.wanted)
-            return Answer(best.text[phrase.start : phrase.end], start + phrase.start, start + phrase.end, confidence(best, ranking), passage, start, end)
+            return Answer(best.text[phrase.start : phrase.end], start + phrase.start, start + phrase.end, confidence(best, ranking), passage, start, end, phrase.label)
         return Answer(best.text, start, end, confidence(best, ranking), passage, start, end)
 
     def _phrase(self, best: Candidate, ranking: Ranking) -> Entity | None:
@@ -414,6 +416,12 @@ def question_terms(index: ArticleIndex, question: str) -> dict[str, float]:
     """The question's words that tell passages apart (stemmed, as BM25 has them), with their rarity."""
     tokens = [t for t in index.tokenize([question])[0] if t not in _QUESTION_WORDS]
     return index.idf(list(dict.fromkeys(tokens)))
+
+
+def _unshouted(text: str) -> str:
+    """A text typed in capitals, as the tagger reads it best: its capitals tell no names, nor
+    acronyms ("WHO IS THE MAYOR?")."""
+    return text.lower() if text.isupper() else text
 
 
 def _shortlist(candidates: list[Candidate]) -> list[Candidate]:
@@ -456,7 +464,7 @@ def _fullest(candidate: Candidate, entity: Entity) -> Entity:
 
 def _with_unit(text: str, entity: Entity, wanted: AnswerType) -> Entity:
     """For a length or span of time, a count with what it counts ("nearly 30 pages")."""
-    if entity.label == "CARDINAL" and wanted.name in ("length", "duration", "measure") and (noun := _COUNTED.match(text, entity.end)):
+    if entity.label == "CARDINAL" and wanted.name in ("length", "duration", "measure", "size") and (noun := _COUNTED.match(text, entity.end)):
         return Entity(entity.start, noun.end(), "QUANTITY")
     return entity
 

@@ -67,7 +67,7 @@ class Retriever:
         found = [(rows[i], score) for i, score in fused if i in rows]  # rows gone: removed since the search
         found = [((chunk, article), score) for (chunk, article), score in found if not keep or keep(article)]
         if prefer or recent:
-            dates = sorted({a.published for (_, a), _ in found if a.published}) if recent else []
+            dates = sorted({a.day for (_, a), _ in found if a.day}) if recent else []
             newness = {d: (i + 1) / len(dates) for i, d in enumerate(dates)}
             found = sorted(found, key=lambda pair: -pair[1] * _boost(pair[0][1], prefer, newness))
         passages: list[Passage] = []
@@ -78,4 +78,4 @@ class Retriever:
 
 def _boost(article: Article, prefer: frozenset[str], newness: dict[str, float]) -> float:
     """Multiplier of a passage's fused score: conversation articles, then newer dates."""
-    return 1.0 + PREFER_BOOST * (article.id in prefer) + RECENCY_BOOST * newness.get(article.published, 0.0)
+    return 1.0 + PREFER_BOOST * (article.id in prefer) + RECENCY_BOOST * newness.get(article.day, 0.0)

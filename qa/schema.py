@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import asdict, dataclass, field
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}(?!\d)")
 
 
 @dataclass(frozen=True)
@@ -16,6 +19,11 @@ class Article:
     published: str | None = None  # ISO date (yyyy-mm-dd) when it could be parsed
     author: str | None = None
     meta: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def day(self) -> str | None:
+        """The publication date as yyyy-mm-dd, when `published` holds one (a feed may give "2004-2005")."""
+        return self.published[:10] if self.published and _ISO_DAY.match(self.published) else None
 
     @property
     def content_hash(self) -> str:
@@ -57,6 +65,7 @@ class Answer:
     passage: Passage
     sentence_start: int = 0  # the sentence the answer came from, offsets into the passage
     sentence_end: int = 0
+    kind: str | None = None  # what the answer phrase is, as an entity label (MONEY, PERSON, DATE…); None: not known
 
 
 @dataclass(frozen=True)
@@ -91,6 +100,7 @@ class Reply:
     timings_ms: dict[str, float]
     sentence: str | None = None  # the whole sentence the answer phrase sits in
     query: str | None = None  # the question as searched, after resolving follow-ups
+    kind: str | None = None  # the answer's entity label (MONEY, PERSON, DATE…), when the reader knows it
 
     def to_dict(self) -> dict:
         return {
@@ -100,6 +110,7 @@ class Reply:
             "score": round(self.score, 4),
             "sentence": self.sentence,
             "query": self.query,
+            "kind": self.kind,
             "citations": [c.to_dict() for c in self.citations],
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }

@@ -152,13 +152,14 @@ class Store:
         return ids
 
     def delete_article(self, article_id: str) -> list[int]:
-        """Remove an article; a copy of it, if any, becomes the original. An identical copy takes
-        over the chunks; a near-duplicate (other text, other offsets) is left without chunks, for
-        the ingest to index (unindexed_originals)."""
-        heir = self._one("SELECT id, text FROM articles WHERE duplicate_of = ? ORDER BY id LIMIT 1", (article_id,))
+        """Remove an article; a copy of it, if any, becomes the original. An identical copy (text
+        and headline) takes over the chunks; any other (other offsets, or another headline, which
+        its chunks are searched and embedded with) is left without chunks, for the ingest to
+        index (unindexed_originals)."""
+        heir = self._one("SELECT id, text, title FROM articles WHERE duplicate_of = ? ORDER BY id LIMIT 1", (article_id,))
         removed: list[int] = []
-        if heir:
-            same = self._one("SELECT text = ? FROM articles WHERE id = ?", (heir[1], article_id))[0]
+        if heir:  # chunks are searched with their headline: a copy under another one gets its own
+            same = self._one("SELECT text = ? AND title = ? FROM articles WHERE id = ?", (heir[1], heir[2], article_id))[0]
             self._exec("UPDATE articles SET duplicate_of = NULL WHERE id = ?", (heir[0],))
             self._exec("UPDATE articles SET duplicate_of = ? WHERE duplicate_of = ?", (heir[0], article_id))
             self._put_near_keys(heir[0], heir[1])

@@ -3,6 +3,7 @@ with the real bundled model once per session; upload handling also directly with
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -73,7 +74,7 @@ def test_full_article_opens_with_the_passage_in_place(monkeypatch, sample_index)
     button(at, "Read the full article").click()
     at.run()
     page = html(at)
-    assert '<span class="qa-in-article">The Kestrel Harbour Bridge in Port Avalon reopened' in page
+    assert '<span class="qa-in-article" id="qa-cited">The Kestrel Harbour Bridge in Port Avalon reopened' in page
     assert '<mark class="qa-hit">$38.6 million</mark>' in page.split('class="qa-article"')[1]
     assert "Halvorsen &amp; Pike" in page  # the rest of the article is there too
 
@@ -137,6 +138,15 @@ def test_first_start_without_an_index_says_how_to_add_articles(monkeypatch, tmp_
     at = start(monkeypatch, tmp_path / "empty")
     assert "python -m qa ingest" in at.info[0].value
     assert at.chat_input[0].proto.disabled
+
+
+def test_an_index_whose_articles_were_all_removed_is_no_library_to_ask(monkeypatch, own_index):
+    from qa.ingest import remove_articles
+    from qa.index import ArticleIndex
+
+    remove_articles(ArticleIndex(own_index), [row[0] for row in Assistant(own_index).articles()])
+    at = start(monkeypatch, own_index)
+    assert "No articles are loaded yet" in at.info[0].value and at.chat_input[0].proto.disabled
 
 
 # --- adding and removing articles ---------------------------------------------------------------
@@ -250,6 +260,9 @@ def test_a_partly_read_file_says_what_it_added_and_which_lines_it_left(fake_assi
     assert (result.status, result.articles) == ("partial", "a, b")
     assert result.problems.startswith("line 3: ") and "; line 4: " in result.problems
     assert '<div class="qa-detail">as a, b; line 3: ' in app.upload_table([result])
+    feed = "".join(f'{{"id": "n{i}", "title": "T{i}", "text": "Story {i}."}}\n' for i in range(300)).encode()
+    [result] = app.add_uploads(fake_assistant, [("big.jsonl", feed)])
+    assert '<div class="qa-detail">as n0, n1, n2, n3, n4 and 295 more</div>' in app.upload_table([result])
 
 
 def test_an_upload_never_replaces_another_story(fake_assistant, tmp_path):
@@ -265,6 +278,46 @@ def test_an_upload_never_replaces_another_story(fake_assistant, tmp_path):
     assert [(r.status, r.articles) for r in results] == [("added", "marlow-2"), ("added", "page"), ("added", "page-2"), ("updated", "page")]
     titles = {row[0]: row[1] for row in fake_assistant.articles()}
     assert titles == {"marlow": "Marlow raises money", "marlow-2": "Bakery sold", "page": "Ferry returns", "page-2": "Fenwick Sound port"}
+
+
+def test_a_json_record_whose_own_id_is_another_story_s_gets_a_numbered_id(fake_assistant):
+    app.add_uploads(fake_assistant, [("feed-a.jsonl", b'{"id": "7", "title": "Ferry returns", "text": "The ferry returns in May."}\n')])
+    feed = [{"id": "7", "title": "Bake sale", "text": "The bake sale raised money."}, {"id": "8", "title": "Tram", "text": "Trams run."}]
+    results = app.add_uploads(fake_assistant, [("feed-b.json", json.dumps(feed).encode())])  # another feed numbers alike
+    update = {"id": "7", "title": "Ferry returns", "text": "The ferry returns in June."}
+    results += app.add_uploads(fake_assistant, [("fix.json", json.dumps(update).encode())])  # the same headline: a new version
+    assert [(r.status, r.articles) for r in results] == [("added", "7-2, 8"), ("updated", "7")]
+    titles = {row[0]: row[1] for row in fake_assistant.articles()}
+    assert titles == {"7": "Ferry returns", "7-2": "Bake sale", "8": "Tram"}
+
+
+def test_a_rerun_asked_for_during_an_upload_waits_for_it_to_finish(fake_assistant):
+    class Rerun(BaseException):  # as Streamlit stops a run: raised from its next call
+        pass
+
+    calls = []
+
+    def update(done, total):
+        calls.append(done)
+        if done == 1:
+            raise Rerun()
+
+    progress, interrupted = app.shielded(update)
+    files = [(f"s{i}.txt", f"Story {i}\n\nThe story number {i} is about ferries.".encode()) for i in range(3)]
+    results = app.add_uploads(fake_assistant, files, progress)
+    assert [r.status for r in results] == ["added"] * 3 and len(interrupted) == 1 and calls == [1]
+    assert sorted(p.name for p in (fake_assistant.index_dir / "uploads").iterdir()) == ["s0.txt", "s1.txt", "s2.txt"]
+    assert len(fake_assistant.articles()) == 3
+
+
+def test_a_json_upload_named_like_another_story_or_a_batch_s_other_file_replaces_nothing(fake_assistant):
+    first = app.add_uploads(fake_assistant, [("story.txt", b"Ferry returns\n\nThe ferry to Mirren Point returns in May.")])
+    record = json.dumps({"title": "Bake sale", "text": "The bake sale raised money for the library."}).encode()
+    results = app.add_uploads(fake_assistant, [("story.json", record)])  # no id of its own: it would be "story"
+    results += app.add_uploads(fake_assistant, [("n.txt", b"One\n\nFirst story."), ("n.md", b"Two\n\nSecond story.")])  # both "n"
+    assert [(r.status, r.articles) for r in first + results] == [("added", "story"), ("added", "story-2"), ("added", "n"), ("added", "n-2")]
+    titles = {row[0]: row[1] for row in fake_assistant.articles()}
+    assert titles == {"story": "Ferry returns", "story-2": "Bake sale", "n": "One", "n-2": "Two"}
 
 
 def test_highlight_cuts_at_the_exact_offsets_and_escapes_every_piece():
@@ -293,7 +346,7 @@ def test_full_article_marks_the_passage_at_its_offsets_not_where_its_words_first
     citation = Citation(n=1, article_id="a", title="t", source=None, url=None, published=None, passage="Same words.",
                         answer_start=0, answer_end=4, score=1.0, passage_start=start, passage_end=len(text))
     assert app.article_html(text, citation) == (
-        'Intro &lt;b&gt;.\n\nSame words.\n\n<span class="qa-in-article"><mark class="qa-hit">Same</mark> words.</span>')
+        'Intro &lt;b&gt;.\n\nSame words.\n\n<span class="qa-in-article" id="qa-cited"><mark class="qa-hit">Same</mark> words.</span>')
     assert app.article_html("An article that has changed since.", citation) == "An article that has changed since."
 
 
@@ -338,6 +391,25 @@ def test_spaces_alone_ask_nothing_and_a_long_question_is_refused_with_the_limit(
     at = ask(at, COST_Q)  # the refused question stays in the chat with its reason, and is no conversation to follow
     assert [e.value for e in at.error] == ["question is 1,499 characters; the limit is 1,000"]
     assert at.session_state.history[0]["question"].startswith("Why? Why?") and at.session_state.history[1]["reply"].query == COST_Q
+
+
+def test_a_fault_answering_one_question_is_said_once_and_the_chat_goes_on(monkeypatch, sample_index):
+    from qa.assistant import Assistant
+
+    real = Assistant.ask
+
+    def faulty(self, question, **options):
+        if question == "Which question breaks it?":
+            raise KeyError("a bug")
+        return real(self, question, **options)
+
+    monkeypatch.setattr(Assistant, "ask", faulty)
+    at = ask(start(monkeypatch, sample_index), "Which question breaks it?")
+    assert not at.exception and len(at.error) == 1 and "Something went wrong answering this question" in at.error[0].value
+    assert "KeyError" in at.error[0].value
+    at = ask(at, COST_Q)  # not asked again on this run: the chat goes on
+    assert not at.exception and len(at.error) == 1 and "$38.6 million</mark>" in html(at)
+    assert [t.get("error", "") for t in at.session_state.history][0].startswith("Something went wrong")
 
 
 def test_one_passage_is_one(monkeypatch, sample_index):

@@ -108,6 +108,15 @@ def test_date_filter_limits_citations_to_the_range(samples_assistant):
     assert not empty.found and not empty.citations
 
 
+def test_date_filter_leaves_out_articles_without_a_day():
+    from qa.schema import Article
+
+    keep = date_filter("2004-01-01", "2004-12-31")
+    dated = [Article("a", "t", "x", published=p) for p in ("2004-06-01", "2004-06-01T10:00:00", "2004-2005", "2004", None)]
+    assert [keep(a) for a in dated] == [True, True, False, False, False]  # "2004-2005" is no day in 2004, nor after it
+    assert not date_filter("2005-01-01", None)(dated[2]) and not date_filter(None, "2004-12-31")(dated[2])
+
+
 def test_date_filter_rejects_bad_dates():
     with pytest.raises(ValueError, match="yyyy-mm-dd"):
         date_filter("31/01/2026", None)
@@ -143,6 +152,11 @@ def test_questions_are_checked(samples_assistant):
         samples_assistant.ask("   ")
     with pytest.raises(ValueError, match="limit"):
         samples_assistant.ask("why " * 1000)
+    with pytest.raises(ValueError, match="empty"):
+        samples_assistant.ask("\u200b\u200b \u200d")  # zero-width spaces alone
+    for marks in ("???!!!", "😀🎉"):
+        with pytest.raises(ValueError, match="no words"):
+            samples_assistant.ask(marks)
 
 
 def test_citations_group_passages_by_article(samples_assistant):
@@ -200,6 +214,11 @@ def test_a_figure_asked_for_again_with_a_pronoun_is_the_same_figure(samples_assi
     assert replies[-1].found and replies[-1].answer == replies[0].answer  # "it" stands for the bridge, not the amount
 
 
+def test_a_question_in_capitals_gets_the_answer_it_gets_as_written(samples_assistant):
+    for question in ("Who is the mayor of Port Avalon?", "How much did it cost to restore the Kestrel crossing in Port Avalon?"):
+        assert samples_assistant.ask(question.upper()).answer == samples_assistant.ask(question).answer
+
+
 def test_markup_pasted_with_a_question_is_not_searched_for(samples_assistant):
     plain = samples_assistant.ask("Who runs the Anchor Cafe?")
     for marked in ("Who runs the Anchor Cafe? <script>alert(1)</script>", "**Who** runs the `Anchor Cafe`? [see](http://x.org)"):
@@ -219,6 +238,7 @@ def test_an_unanswered_question_keeps_the_conversation_on_its_subject(samples_as
 @pytest.mark.parametrize("question, answer, article", [
     ("how much was raised by marlow robotics?", "$27 million", "marlow-robotics-funding"),  # no capitals to tell
     ("In which city was the painter José Núñez born?", "Seville", None),
+    ("And what about Marlow Robotics, how much did it raise?", "$27 million", "marlow-robotics-funding"),  # "and", "it": still new
 ])
 def test_a_new_subject_is_answered_by_itself_whatever_its_capitals(samples_assistant, question, answer, article):
     first = "How much did it cost to restore the Kestrel crossing in Port Avalon?"

@@ -214,6 +214,17 @@ def test_list_shows_articles(index, capsys):
     assert rows[0][1:4] == ["Harbour bridge reopens", "Port Gazette", "2026-03-03"]
 
 
+def test_a_reader_that_goes_away_is_no_error(index):
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-m", "qa", "list", "--index", index], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               cwd=Path(__file__).resolve().parent.parent)
+    process.stdout.close()  # as "qa list | head -1" does once it has its line
+    error = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 141 and error == ""
+
+
 def test_remove_then_list(index, capsys):
     code, out, _ = run(capsys, "remove", "--index", index, "bridge")
     assert code == 0 and out.strip() == "removed bridge"

@@ -4,9 +4,9 @@ from qa.conversation import figure_or_date, resolve
 from qa.schema import Citation, Reply
 
 
-def _reply(query: str, article_id: str, answer: str | None = "Ann Lee") -> Reply:
+def _reply(query: str, article_id: str, answer: str | None = "Ann Lee", kind: str | None = None) -> Reply:
     citation = Citation(1, article_id, "t", None, None, None, "p", None, None, 1.0, 0, 1)
-    return Reply(query, answer is not None, answer, 0.9, (citation,), {}, query=query)
+    return Reply(query, answer is not None, answer, 0.9, (citation,), {}, query=query, kind=kind)
 
 
 def test_no_history_searches_the_question():
@@ -25,10 +25,19 @@ def test_follow_up_carries_the_previous_query_prefers_its_article_and_avoids_the
 @pytest.mark.parametrize("answer, figure", [
     ("$38.6 million", True), ("around 40,000", True), ("Monday", True), ("12 March 2026", True), ("Saturday, March 14", True),
     ("Theresa May", False), ("Channel 4", False), ("June Sarpong", False), ("the Sunday Times", False), ("G8", False),
-    ("Boeing 747", False), ("Rotterdam", False), ("the chief executive", False),
+    ("Boeing 747", False), ("Rotterdam", False), ("the chief executive", False), ("US$27 million", True), ("Jan. 5", True),
+    ("5 Sept", True), ("10:00 GMT", True),
 ])
-def test_figures_and_dates_are_told_from_names(answer, figure):
-    assert figure_or_date(answer) is figure
+def test_figures_and_dates_are_told_from_names_by_their_words(answer, figure):
+    assert figure_or_date(_reply("q", "a", answer)) is figure
+
+
+@pytest.mark.parametrize("answer, kind, figure", [
+    ("two people", "CARDINAL", True), ("a fifth", "CARDINAL", True), ("seven", "CARDINAL", True), ("Theresa May", "PERSON", False),
+    ("Boeing 747", "PRODUCT", False),
+])
+def test_the_reader_s_entity_label_tells_a_figure_from_a_name(answer, kind, figure):
+    assert figure_or_date(_reply("q", "a", answer, kind)) is figure
 
 
 def test_a_pronoun_stands_for_no_figure_or_date_so_those_may_be_given_again():

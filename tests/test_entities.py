@@ -255,3 +255,28 @@ def test_a_clock_s_reading_is_a_time(tagger):
     tags = _tags(tagger, "Shares rose 10.38 points and the board voted 3:1 in favour.")
     assert tags["10.38"] == "CARDINAL" and tags.get("3:1") != "TIME"  # a decimal and a ratio are no times
     assert _tags(tagger, "MPs voted 11:10 against the bill.").get("11:10") != "TIME"  # a vote, or odds, as much as a time
+
+
+def test_a_number_tagged_as_a_name_before_a_unit_is_a_quantity(tagger):
+    tags = _tags(tagger, "The farm covers 210 hectares of former arable land and contains 148,000 solar panels.")
+    assert tags["210 hectares"] == "QUANTITY" and tags["148,000"] == "CARDINAL"
+
+
+def test_a_full_name_after_a_noun_for_a_person_is_a_person(tagger):
+    tags = _tags(tagger, "The species has been named Centrolene aurelia, after field assistant Aurelia Costa, who first spotted it.")
+    assert tags["Aurelia Costa"] == "PERSON"  # tagged a place and a name of unknown kind
+    assert _tags(tagger, "The company was founded by chief executive Ayesha Karim.")["Ayesha Karim"] == "PERSON"
+    assert _tags(tagger, "The deputy Labour leader spoke.")["Labour"] != "PERSON"  # one word: a party, a firm
+
+
+def test_a_unit_after_a_figure_joins_it_and_no_entities_overlap(tagger):
+    assert _tags(tagger, "The lifts travel at about 61km/h, the fastest.") == {"about 61km/h": "QUANTITY"}
+    tags = _tags(tagger, "The film 21 Grams won.")
+    assert "21 Grams" not in tags or tags["21 Grams"] != "QUANTITY"  # a capitalised "unit" is a name's
+
+
+def test_a_figure_found_by_pattern_ends_before_a_comma_and_a_name_before_a_quote(tagger):
+    from qa.entities import _NUMBER
+
+    assert _NUMBER.findall("about 2005, projecting 14,000 jobs") == ["2005", "14,000"]
+    assert "Janet Jackson" in _tags(tagger, "The regulator cited Janet Jackson 'wardrobe malfunction' fines.")

@@ -141,6 +141,17 @@ def test_changing_an_original_hands_its_old_chunks_to_the_copy(ingest, news_dir)
     assert verify(index) == []
 
 
+def test_a_copy_under_another_headline_is_indexed_with_it_when_its_original_changes(ingest, news_dir):
+    body = (news_dir / "school.md").read_text().split("\n", 1)[1]
+    (news_dir / "school2.md").write_text("# Academy celebrates its best results\n" + body)
+    ingest(news_dir)
+    (news_dir / "school.md").write_text("# School closes\n\nStonebridge Academy closed for a week after a flood.")
+    ingest(news_dir)
+    index = opened(ingest.directory)
+    assert chunk_texts(index, "school2")[0].startswith("Students at Stonebridge Academy")  # indexed in the same run
+    assert verify(index) == []
+
+
 def test_remove_articles_and_report_missing(ingest, news_dir):
     ingest(news_dir)
     missing = remove_articles(ArticleIndex(ingest.directory), ["bridge", "nope", "wire-1", "also-nope"])
@@ -186,7 +197,8 @@ def test_same_id_twice_in_one_ingest_keeps_only_later_version(ingest, tmp_path):
         "b.jsonl": json.dumps({"id": "a", "title": "Beta", "text": "The beta story covers rail fares."}) + "\n",
     })
     report = ingest(folder)
-    assert any("also comes from" in e.reason for e in report.errors)
+    assert [(Path(e.path).name, "comes again from" in e.reason) for e in report.errors] == [("a.txt", True)]  # the dropped file
+    assert {Path(f.path).name: (f.status, f.article_ids) for f in report.files} == {"a.txt": ("rejected", ()), "b.jsonl": ("added", ("a",))}
     index = opened(ingest.directory)
     assert chunk_texts(index, "a") == ["The beta story covers rail fares."]
     assert verify(index) == []

@@ -88,6 +88,16 @@ def test_md_hash_heading_is_title(tmp_path):
     assert article.text == "Students did well this year."
 
 
+def test_md_is_read_as_the_words_a_reader_sees(tmp_path):
+    path = write(tmp_path / "tram.md", "# **Tram Line** Approved for _Eastport_\n\n*By Kim Vo - Eastport Echo - March 3, 2026*\n\n"
+                 "The [city council](https://example.com/council) voted **23 to 9**.\nMayor Dana Brooks called it `huge`.\n\n"
+                 "A line with 3 * 4 = 12 and an_underscore_word.\n")
+    article = load_one(path)
+    assert (article.title, article.author, article.source, article.published) == (
+        "Tram Line Approved for Eastport", "Kim Vo", "Eastport Echo", "2026-03-03")
+    assert article.text == "The city council voted 23 to 9.\nMayor Dana Brooks called it huge.\n\nA line with 3 * 4 = 12 and an_underscore_word."
+
+
 def test_html_extracts_text_and_metadata(tmp_path):
     article = load_one(write(tmp_path / "frog.html", HTML_PAGE))
     assert article.title == "Glass frog found in cloud forest"

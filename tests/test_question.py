@@ -12,7 +12,7 @@ from qa.question import asked_clause, asks_for_latest, expected_answer, without_
         ("In what year did Slovakia first win the cup?", "date"),
         ("How much did the bridge cost?", "amount"),
         ("How big a gift did the foundation make?", "amount"),
-        ("How big is the new stadium?", "number"),
+        ("How big is the new stadium?", "size"),
         ("By what percentage did profits rise?", "percentage"),
         ("By how much did sales fall?", "change"),  # the preposition before the wh-word counts
         ("How much did the shares rise after the report?", "change"),
@@ -26,8 +26,9 @@ from qa.question import asked_clause, asks_for_latest, expected_answer, without_
         ("Where was the bomb placed?", "place"),
         ("Where is the firm, ranked third in the index, based?", "place"),
         ("How much did it cost to set up the company?", "amount"),
-        ("How large is Costa Rica?", "number"),
-        ("How big is the taxi fleet?", "number"),
+        ("How large is Costa Rica?", "size"),
+        ("How big is the taxi fleet?", "size"),
+        ("How much did the twin panda cubs weigh at birth?", "size"),  # a weight, not an amount of money
         ("How many jobs will go?", "number"),
         ("How long is the new frog species?", "length"),
         ("How long did the repairs take?", "duration"),

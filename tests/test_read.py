@@ -157,6 +157,14 @@ def test_a_plural_question_gets_every_listed_name(reader):
     assert _ask(reader, "Which councillors voted against the plan?", (SURVEY,)).text == "Maria Lopez and Kevin Doyle"
 
 
+def test_who_gets_the_people_listed_but_not_one_given_before(reader):
+    question = "Who voted against the plan?"
+    assert _ask(reader, question, (SURVEY,)).text == "Maria Lopez and Kevin Doyle"
+    vector = reader.embedder.encode([question])[0]
+    other = reader.read("Who else voted against the plan?", vector, [SURVEY], avoid=frozenset({"Maria Lopez"}))
+    assert other.text == "Kevin Doyle"
+
+
 def test_dense_similarity_reads_the_sentence_after_the_one_before(reader):
     ranking = reader.rank("Who is the head engineer?", reader.embedder.encode(["x"])[0], [BRIDGE])
     by_start = {c.start: c for c in ranking.candidates}

@@ -146,6 +146,15 @@ def test_deleting_original_hands_chunks_to_its_copy(store):
     assert store.orphans() == (0, 0)
 
 
+def test_a_copy_under_another_headline_gets_chunks_of_its_own(store):
+    ids = put(store, article("orig"))
+    put(store, article("copy", title="Bridge open again"), duplicate_of="orig")
+    with store.transaction():
+        removed = store.delete_article("orig")
+    assert sorted(removed) == sorted(ids)  # searched and embedded with the old headline: gone
+    assert store.unindexed_originals() == ["copy"]  # for the ingest to index under its own
+
+
 def test_other_copies_follow_the_new_original(store):
     put(store, article("orig"))
     put(store, article("copy-1"), duplicate_of="orig")
