@@ -24,6 +24,7 @@ from qa.assistant import Assistant
 from qa.config import RETRIEVAL_MODES, UPLOADS_DIR, Config, default_index_dir
 from qa.embed import ModelLoadError
 from qa.index import ArticleIndex, IndexBusyError, IndexOpenError
+from qa.clean import clean_string
 from qa.load import JSON_EXTENSIONS, LoadError, decode, load_file, record_to_article
 from qa.schema import Citation, Reply
 from qa.store import StoreError
@@ -143,13 +144,14 @@ def add_uploads(assistant: Assistant, files: list[tuple[str, bytes]], progress=N
     results: list[UploadResult | None] = []
     saved: dict[Path, int] = {}  # file written → its position in results
     backups: dict[Path, Path] = {}
+    claimed: set[str] = set()  # JSON records' own ids this batch gives
     for position, (name, data) in enumerate(files):
         reason = upload_problem(position, upload_name(name), data)
         if reason is None:
             folder.mkdir(parents=True, exist_ok=True)
             path = _free_path(assistant, folder, upload_name(name), data, saved)
             if path.suffix.lower() in JSON_EXTENSIONS:
-                data = _own_ids_apart(assistant, path, data)
+                data = _own_ids_apart(assistant, path, data, claimed)
             if path.resolve().parent != folder.resolve():  # belt and braces: never outside uploads/
                 reason = "unsafe file name"
         results.append(UploadResult(name, "rejected", "", reason) if reason else None)
@@ -249,44 +251,61 @@ def _replaces_another(assistant: Assistant, path: Path, data: bytes) -> bool:
     return False
 
 
-def _own_ids_apart(assistant: Assistant, path: Path, data: bytes) -> bytes:
-    """The upload with each JSON record whose own id another story holds (an article of that id
-    with another headline: feeds number their records alike) given a numbered id ("7-2"); the
-    same headline is a new version of that article."""
+def _own_ids_apart(assistant: Assistant, path: Path, data: bytes, claimed: set[str]) -> bytes:
+    """The upload with each JSON record whose own id is taken given a numbered id ("7-2"): taken
+    by an article with another headline (feeds number their records alike) or by an earlier file
+    or record of this batch (`claimed`, which gets this file's ids). An id whose article has the
+    record's headline is a new version of it, numbered or not."""
     try:
-        text = decode(data, path)
+        lines = decode(data, path).split("\n") if path.suffix.lower() == ".jsonl" else [decode(data, path)]
     except LoadError:
         return data  # the ingest says why
-    lines = text.split("\n") if path.suffix.lower() == ".jsonl" else [text]
-    changed = False
+    parsed = []
     for i, line in enumerate(lines):
         try:
             value = json.loads(line)
         except (ValueError, RecursionError):
             continue
-        records = [r for r in (value if isinstance(value, list) else [value]) if isinstance(r, dict)]
-        numbered = [r for r in records if _renumber(assistant, r, path)]
-        if numbered:
-            lines[i], changed = json.dumps(value, ensure_ascii=False), True
+        parsed.append((i, value, [r for r in (value if isinstance(value, list) else [value]) if isinstance(r, dict)]))
+    own = {_own_id(r) for _, _, records in parsed for r in records} - {None}
+    changed = False
+    for i, value, records in parsed:
+        if [r for r in records if _renumber(assistant, r, path, claimed, own)]:  # every record, numbered or claimed
+            lines[i], changed = json.dumps(value), True  # ASCII escapes: a lone surrogate stays one, as the loader reads it
     return "\n".join(lines).encode() if changed else data
 
 
-def _renumber(assistant: Assistant, record: dict, path: Path) -> bool:
-    """Give a record whose own id is another story's the first free numbered id."""
-    if record.get("id") in (None, "") or not ArticleIndex(assistant.index_dir).exists:
-        return False
+def _own_id(record: dict) -> str | None:
+    """A record's own id, as the loader reads it."""
+    value = record.get("id")
+    return clean_string(str(value)) if isinstance(value, (str, int)) and value != "" else None
+
+
+def _renumber(assistant: Assistant, record: dict, path: Path, claimed: set[str], own: set[str]) -> bool:
+    """Give a record whose own id is taken the first free numbered id, or the numbered one its
+    headline already has; claim the id it ends with."""
+    record_id = _own_id(record)
     try:
-        article = record_to_article(record, "", path)
+        title = record_to_article(record, "", path).title
     except LoadError:
+        return False  # the ingest says why
+    if record_id is None:
         return False
-    store = assistant.index.store
-    stored = store.article(article.id)
-    if stored is None or stored.title == article.title:
+    store = assistant.index.store if ArticleIndex(assistant.index_dir).exists else None
+
+    def free(candidate: str) -> bool:
+        stored = store.article(candidate) if store else None
+        return candidate not in claimed and (stored is None or stored.title == title)
+
+    number, new_id = 2, record_id
+    while not free(new_id):
+        new_id, number = f"{record_id}-{number}", number + 1
+        while new_id in own:  # a later record of this file has that id
+            new_id, number = f"{record_id}-{number}", number + 1
+    claimed.add(new_id)
+    if new_id == record_id:
         return False
-    number = 2
-    while store.article(f"{article.id}-{number}") is not None:
-        number += 1
-    record["id"] = f"{article.id}-{number}"
+    record["id"] = new_id
     return True
 
 
@@ -414,6 +433,8 @@ def render_reply(assistant: Assistant, reply: Reply, key: str, settings: str = "
     searched = ""
     if reply.query and reply.query != reply.question:  # the search string itself, whole chain, on hover
         searched = f' · <span title="searched as “{esc(reply.query)}”">read with the earlier question “{esc(previous or reply.query)}”</span>'
+    elif previous:  # in a conversation, but read alone: it seemed to start a new subject
+        searched = " · read as a new question, without the earlier ones"
     st.html(f'<div class="qa-timing">Answered in {total:.1f} s{esc(settings)}{searched}</div>')
 
 
@@ -520,9 +541,9 @@ def sidebar(assistant: Assistant, loaded: bool, chatting: bool) -> dict:
             help="hybrid: meaning and keywords together (best); dense: meaning only; bm25: keywords only",
         )
         dates = st.date_input(
-            "Published between", value=(), key="dates", format="YYYY-MM-DD",
-            help="Only articles published in this range (articles without a date are left out). A start date alone: "
-                 "from then on. Empty: all articles.",
+            "Published between", value=(), key="dates", format="YYYY-MM-DD", min_value=date(1900, 1, 1), max_value=date(2100, 12, 31),
+            help="Only articles published in this range (one dated by year only, such as 2004-2005, when that meets it; "
+                 "articles without a date are left out). A start date alone: from then on. Empty: all articles.",
         )
         since = dates[0].isoformat() if len(dates) > 0 else None
         until = dates[1].isoformat() if len(dates) > 1 else None  # a start date alone: from then on
@@ -550,6 +571,9 @@ def add_articles_panel(assistant: Assistant) -> None:
         try:
             results = add_uploads(assistant, [(f.name, f.getvalue()) for f in files], progress)
         except USER_ERRORS as error:
+            if interrupted:  # said after the rerun a question sent meanwhile asked for
+                st.session_state.upload_error = str(error)
+                raise interrupted[0] from None
             st.error(escape_markdown(str(error)))
             return
         st.session_state.upload_results = results
@@ -558,6 +582,8 @@ def add_articles_panel(assistant: Assistant) -> None:
             raise interrupted[0]  # the rerun a question sent meanwhile asked for, now that the upload is done
         bar.progress(1.0, text="Done")
         st.rerun()
+    if problem := st.session_state.pop("upload_error", None):
+        st.error(escape_markdown(problem))
     results = st.session_state.get("upload_results")
     if results:
         added = sum(r.status in ("added", "updated") for r in results)
@@ -647,7 +673,7 @@ def main() -> None:
             if "error" in turn:
                 st.error(escape_markdown(turn["error"]))
                 continue
-            render_reply(assistant, turn["reply"], f"turn-{number}", turn["settings"], previous, turn["dated"])
+            render_reply(assistant, turn["reply"], f"turn-{number}", turn["settings"], previous, turn.get("dated", False))
             previous = turn["question"]
     while waiting and loaded:
         ask(assistant, waiting[0], options)

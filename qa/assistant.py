@@ -221,15 +221,15 @@ def group_by_article(passages: list[Passage], first: Passage | None, top_k: int,
 
 
 def date_filter(since: str | None, until: str | None):
-    """Keep articles published within [since, until]; articles without a known day are left out
-    (a feed's "2004-2005" is none)."""
+    """Keep articles published within [since, until]; one dated by month or years only ("2004-2005")
+    is kept when that period meets the range; articles without a date are left out."""
     if not since and not until:
         return None
     bounds = [_iso_date(name, value) for name, value in (("since", since), ("until", until))]
     low, high = bounds[0] or "0000-00-00", bounds[1] or "9999-99-99"
     if low > high:
         raise ValueError(f"since={since} is after until={until}: no article can match")
-    return lambda article: article.day is not None and low <= article.day <= high
+    return lambda article: (period := article.period) is not None and period[0] <= high and low <= period[1]
 
 
 def _iso_date(name: str, value: str | None) -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from dateutil import parser as dateparser
 
@@ -66,17 +66,19 @@ def normalize_text(text: str) -> str:
 
 def markdown_text(markdown: str) -> str:
     """Markdown as the words a reader sees: a line for each of its lines, emphasis and code marks
-    and links' addresses gone ("[the council](https://…)" → "the council"), an image its alt text.
-    A text longer than any article (its parse takes seconds) is left as it is."""
+    and links' addresses gone ("[the council](https://…)" → "the council"), an image its alt text;
+    list numbers and bullets stay. A text longer than any article (its parse takes seconds) is
+    left as it is."""
     if len(markdown) > MAX_MARKDOWN_CHARS:
         return markdown
     from markdown_it import MarkdownIt  # only when a Markdown file comes along
 
     blocks = []
-    for token in MarkdownIt("commonmark").parse(markdown):
+    # Lists, indented code and HTML are read as text: "1. Usher" of a chart, "<Reuters>", an indented paragraph
+    for token in MarkdownIt("commonmark").disable(["list", "code", "html_block", "html_inline"]).parse(markdown):
         if token.type == "inline":
             blocks.append("".join(_inline_text(child) for child in token.children or ()))
-        elif token.type in ("code_block", "fence", "html_block"):
+        elif token.type == "fence":
             blocks.append(token.content)
     return "\n\n".join(block.strip() for block in blocks if block.strip())
 
@@ -114,19 +116,22 @@ def drop_boilerplate(text: str) -> str:
 
 
 def parse_date(text: str | None) -> str | None:
-    """An ISO date (yyyy-mm-dd) from a date string, or None when there is none to be had."""
+    """An ISO date (yyyy-mm-dd) from a date string, or None when there is none to be had: a text
+    without a day ("2005", "March 2005", "Monday") names none."""
     if not text:
         return None
     text = text.strip()
     match = _DATE.search(text)
     candidate = match.group(0) if match else text
-    try:
-        parsed = dateparser.parse(candidate, default=None) if match or len(text) <= 40 else None
+    if not match and len(text) > 40:
+        return None
+    try:  # parsed twice with other defaults: a part the text lacks ("2005", "March 2005", "Monday") would come from them
+        parsed = [dateparser.parse(candidate, default=default) for default in (datetime(2000, 1, 1), datetime(2001, 2, 2))]
     except (ValueError, OverflowError, TypeError):
         return None
-    if parsed is None or not (1900 <= parsed.year <= date.today().year + 1):
+    if parsed[0].date() != parsed[1].date() or not (1900 <= parsed[0].year <= date.today().year + 1):
         return None
-    return parsed.date().isoformat()
+    return parsed[0].date().isoformat()
 
 
 @dataclass(frozen=True)

@@ -72,8 +72,9 @@ PERSON_NOUNS = (  # nouns for people: a question asking for one wants a person; 
     r"|prosecutor|barrister|attorney|defendant|suspect|victim|witness|hacker|teenager|son|daughter|father|mother|brother"
     r"|sister|wife|husband|successor|predecessor|veteran|newcomer|substitute|skipper|all-rounder|spinner|seamer|fullback"
 )
-# A noun for a person right before a name ("field assistant Aurelia Costa"); in lower case, so no title ("Chancellor")
-_ROLE_BEFORE = re.compile(rf"\b(?:{PERSON_NOUNS})\s+$")
+# A noun for a person right before a name ("field assistant Aurelia Costa"); in lower case, so no title ("Chancellor"),
+# nor one that often qualifies a thing ("owner France Telecom", "official New York opening", "star Wars")
+_ROLE_BEFORE = re.compile(rf"(?<![\w-])(?!(?:official|owner|star|leader|chief|boss|champion|legend|ally|winner|veteran|newcomer)\s)(?:{PERSON_NOUNS})\s+$")
 _FULL_NAME = re.compile(r"[A-Z][\w'’.-]+(?:\s[A-Z][\w'’.-]+){1,2}")  # "Ayesha Karim", "George W. Bush"; not "Labour"
 _AM_PM = r"\s?(?:am|pm|a\.m\.|p\.m\.)"
 # A clock's reading, which spaCy calls a count or a date: a race time ("2:27:41", "1:58.3") or a time
@@ -157,13 +158,14 @@ class EntityTagger:
 def _people(text: str, entities: list[Entity]) -> list[Entity]:
     """Names news copy marks as people, whatever kind the small model gave them: one followed by
     an age, unless a preposition leads it ("In Leeds, 58, …" is no person), or a first name and
-    surname after a noun for a person ("chief executive Ayesha Karim"); and a lone word it
+    surname of no known kind after a noun for a person ("chief executive Ayesha Karim"); and a lone word it
     calls a person, after a firm's or a place's name and "in", is a place ("Lakeside Community
     Clinic in Greywater"; not "faith in Blair")."""
     out: list[Entity] = []
     for entity in entities:
         aged = _AGED.match(text, entity.end) and not _PREPOSITION_BEFORE.search(text, 0, entity.start)
-        if entity.label in _PERSON_AS and (aged or _FULL_NAME.fullmatch(text, entity.start, entity.end) and _ROLE_BEFORE.search(text, 0, entity.start)):
+        named = entity.label == NAME and _FULL_NAME.fullmatch(text, entity.start, entity.end) and _ROLE_BEFORE.search(text, 0, entity.start)
+        if entity.label in _PERSON_AS and (aged or named):
             entity = Entity(entity.start, entity.end, "PERSON")
         elif entity.label == "PERSON" and " " not in text[entity.start : entity.end] and out and out[-1].label in _PLACE_OF \
                 and _IN_BETWEEN.fullmatch(text, out[-1].end, entity.start) and not text.startswith(("'", "’"), entity.end):
@@ -199,7 +201,8 @@ def _recognised(text: str, doc) -> list[Entity]:
 def _apart(text: str, spans: list[tuple[Entity, Entity]]) -> list[Entity]:
     """Entities as widened, none overlapping: a peer's title taken back from the name before
     ("Tory Treasurer Lord" + "Lord Ashcroft") leaves it; a unit spaCy tagged a name is part of the
-    figure ("61km" + "km/h"); a capitalised one is a name that stands ("21" + "Grams", a film)."""
+    figure ("61km" + "km/h", "12,600" + "MW"); a capitalised word is a name that stands ("21" +
+    "Grams", a film)."""
     kept: list[tuple[Entity, Entity]] = []
     for original, entity in spans:
         if kept and _overlap(kept[-1][1], entity):
@@ -208,7 +211,7 @@ def _apart(text: str, spans: list[tuple[Entity, Entity]]) -> list[Entity]:
                 left = text[previous.start : entity.start].rstrip()
                 if left:
                     kept.append((previous_original, Entity(previous.start, previous.start + len(left), previous.label)))
-            elif text[entity.start].isupper() and not _overlap(previous_original, entity):
+            elif text[entity.start].isupper() and not text[entity.start : entity.end].isupper() and not _overlap(previous_original, entity):
                 kept.append((previous_original, previous_original))
             else:
                 kept.append((previous_original, previous))

@@ -183,7 +183,10 @@ class Ingestor:
         with store.transaction():
             removed = []
             for article, _ in self._pending:
-                if store.hashes(article.id):
+                stored = store.hashes(article.id)
+                if stored and stored[0] == article.content_hash:  # indexed as it is (a copy whose original went): its copies stay its own
+                    removed.extend(store.delete_chunks(article.id))
+                elif stored:
                     removed.extend(store.delete_article(article.id))
                 store.put_article(article)
             ids = store.put_chunks(chunks, vectors)

@@ -52,6 +52,7 @@ LEVEL = {"CARDINAL": 1.0, "MONEY": 1.0, "QUANTITY": 0.9, "PERCENT": 0.9}
 COUNT = {"CARDINAL": 1.0, "QUANTITY": 0.9, "MONEY": 0.5, "PERCENT": 0.5, "DATE": 0.2}
 SIZE = {"QUANTITY": 1.0, "CARDINAL": 0.8, "MONEY": 0.4, "PERCENT": 0.4}
 DURATION = {"DATE": 1.0, "TIME": 1.0, "QUANTITY": 0.6, "CARDINAL": 0.4}
+AGE = {"DATE": 1.0, "CARDINAL": 0.4}  # a bare count is seldom an age ("four" of them)
 LENGTH = {"QUANTITY": 1.0, "DATE": 1.0, "TIME": 0.8, "CARDINAL": 0.6}  # "How long is …": metres, or weeks
 # a title the recogniser missed is a likely answer for a question asking for a title or name
 WORK = _names({"WORK_OF_ART": 1.0, "PRODUCT": 0.6, UNLABELLED: 0.6})
@@ -84,7 +85,8 @@ _RULES: list[tuple[str, str, dict[str, float]]] = [
     ("length", r"how long (?:is|are|was|were)\b", LENGTH),  # "How long is the tunnel?", "How long was he out?"
     # "How big is the farm?": 210 hectares, or a count ("How big was the crowd?"); not "How big was the deficit?"
     ("size", rf"how (?:tall|wide|big|large|heavy|deep) (?:is|are|was|were|will)\b(?![^,;]*\b{_MONEY_WORD})", SIZE),
-    ("duration", r"how long\b|how old\b|what age\b|(?:for\s+)?how many (?:years|months|weeks|days|nights|hours|minutes|decades)\b", DURATION),
+    ("age", r"how old\b|(?:at\s+)?what age\b", AGE),  # "47", "a 28-year-old"; not "a four-year contract"
+    ("duration", r"how long\b|(?:for\s+)?how many (?:years|months|weeks|days|nights|hours|minutes|decades)\b", DURATION),
     ("percentage", r"(?:what|which)\s+(?:percentage|percent|proportion|share|rate)\b|how much\b.*%", PERCENT),
     ("change", rf"by how much\b|how fast (?:\w+\s+){{1,6}}?(?:{_CHANGE_VERBS})\b|how much (?:\w+\s+){{1,6}}?(?:{_CHANGE_VERBS})\b|how much (?:more|less|higher|lower|cheaper|dearer)\b", CHANGE),
     ("size", r"how much\b(?=.*\bweigh(?:s|ed|ing)?\b)", SIZE),  # "How much did the cubs weigh?": 140 grams, not an amount

@@ -66,6 +66,7 @@ _BASELINE = re.compile(r"\b(?:compared (?:with|to)|versus|down from|up from|(?:\
 _COUNT_WORD = r"\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten"
 _RATIO = re.compile(rf"\s+in\s+(?:{_COUNT_WORD})\b(?!\s+(?:years?|months?|weeks?|days?|hours?|minutes?|games?|matches?))", re.I)
 _YEAR = re.compile(r"(?:(?:in|the|early|late|mid-?)\s+)*\d{3,4}s?", re.I)  # a date that is a year: "1337", "in the 1990s"
+_AGE = re.compile(r"-year-old\b|\baged\b", re.I)
 _TIME_SPAN = re.compile(r"\b(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|century|centuries|nights?|seasons?)\b", re.I)
 _CONVERSION = re.compile(r"\s\((?:[^()]*;\s)?")  # between an amount and its conversion: "1.16bn euros ($1.5bn; £800m)"
 _COUNTED = re.compile(r"\s(?!(?:this|was|is|has|his|its|as|plus|unless|less|thus|does|goes|us|yes|always|perhaps)\b)[a-z]+s\b")
@@ -341,15 +342,16 @@ class ExtractiveReader:
 
     def _without_head(self, sentence: str, entities: tuple[Entity, ...], head: str | None) -> tuple[Entity, ...]:
         """A person's name that opens with the noun asked about loses it ("Lawyer Louise Christian"
-        → "Louise Christian"), which then stands right before it; in other names the noun is part
-        of the name ("Operation Buccaneer")."""
+        → "Louise Christian"), which then stands right before it, as does a name opening the
+        sentence, where any noun is capitalised ("Contractor Halvorsen & Pike Engineering
+        replaced…"); inside a sentence the noun is part of the name ("as part of Operation Buccaneer")."""
         if not head:
             return entities
         targets = self._head_stems(head)
         out = []
         for entity in entities:
             first = re.match(r"(\w+)\s+", sentence[entity.start : entity.end])
-            if entity.label == "PERSON" and first and self.index.stem([first.group(1).lower()])[0] in targets:
+            if (entity.label == "PERSON" or entity.start == 0) and first and self.index.stem([first.group(1).lower()])[0] in targets:
                 entity = Entity(entity.start + first.end(), entity.end, entity.label)
             out.append(entity)
         return tuple(out)
@@ -444,7 +446,9 @@ def _weight(entity: Entity, wanted: AnswerType, candidate: Candidate) -> float:
     if wanted.head in ("year", "years") and entity.label == "DATE" and not _YEAR.search(text):
         weight *= POINT_IN_TIME  # "Since which year?": not "November"
     if wanted.name in ("duration", "length") and entity.label == "DATE" and not _TIME_SPAN.search(text):
-        weight *= POINT_IN_TIME  # "How long …": "two to three weeks", not "Tuesday"
+        weight *= POINT_IN_TIME  # "How long …": "two to three weeks", not "Tuesday" (a thing's age is one: "the 15-year-old ban")
+    if wanted.name == "age" and entity.label == "DATE" and not _AGE.search(text):
+        weight *= POINT_IN_TIME  # "How old …": "a 28-year-old", not "a four-year contract"
     if entity.label == "CARDINAL" and text.lower() == "one" and _PRONOUN_AFTER.match(candidate.text, entity.end):
         weight *= PRONOUN_ONE  # "one of the", "one for the website": a pronoun, not a count
     called = bool(_CALLED.search(candidate.text, 0, entity.start))  # "a tool called Picasa": the words say it is a name

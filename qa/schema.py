@@ -7,6 +7,8 @@ import re
 from dataclasses import asdict, dataclass, field
 
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}(?!\d)")
+_ISO_MONTH = re.compile(r"\d{4}-(?:0[1-9]|1[0-2])")
+_YEARS = re.compile(r"(\d{4})(?:\s*[-–/]\s*(\d{4}))?")
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,18 @@ class Article:
     def day(self) -> str | None:
         """The publication date as yyyy-mm-dd, when `published` holds one (a feed may give "2004-2005")."""
         return self.published[:10] if self.published and _ISO_DAY.match(self.published) else None
+
+    @property
+    def period(self) -> tuple[str, str] | None:
+        """The first and last day the publication date allows: its day, or the month or years it
+        gives ("2005-03", "2004", "2004-2005"); None when it gives none."""
+        if self.day:
+            return self.day, self.day
+        month = _ISO_MONTH.fullmatch((self.published or "").strip())
+        if month:
+            return f"{month.group(0)}-01", f"{month.group(0)}-31"  # as text, no month has a later day
+        years = _YEARS.fullmatch((self.published or "").strip())
+        return (f"{years.group(1)}-01-01", f"{years.group(2) or years.group(1)}-12-31") if years else None
 
     @property
     def content_hash(self) -> str:

@@ -100,6 +100,12 @@ def test_follow_up_goes_with_the_history_and_clear_chat_starts_over(monkeypatch,
     assert at.session_state.history == [] and not at.chat_message
 
 
+def test_a_question_read_alone_in_a_conversation_says_so(monkeypatch, sample_index):
+    at = ask(ask(start(monkeypatch, sample_index), COST_Q), "how much was raised by marlow robotics?")
+    assert at.session_state.history[1]["reply"].query == "how much was raised by marlow robotics?"  # a new subject
+    assert "read as a new question, without the earlier ones" in html(at)
+
+
 def test_example_question_button_asks_it(monkeypatch, sample_index):
     at = start(monkeypatch, sample_index)
     at.button(key="example-main-1").click()
@@ -291,6 +297,27 @@ def test_a_json_record_whose_own_id_is_another_story_s_gets_a_numbered_id(fake_a
     assert titles == {"7": "Ferry returns", "7-2": "Bake sale", "8": "Tram"}
 
 
+def test_numbered_ids_skip_those_the_file_or_batch_gives_and_a_new_version_keeps_its_number(fake_assistant):
+    def record(rid, title):
+        return {"id": rid, "title": title, "text": f"The story of {title.lower()}."}
+
+    app.add_uploads(fake_assistant, [("old.json", json.dumps(record("7", "Ferry")).encode())])
+    feed = json.dumps([record("7", "Bake sale"), record("7-2", "Tram")]).encode()  # "7" is taken; "7-2" is the file's own
+    other = json.dumps(record("1", "Budget")).encode()
+    results = app.add_uploads(fake_assistant, [("feed.json", feed), ("a.json", other), ("b.json", json.dumps(record("1", "Fire")).encode())])
+    assert [(r.status, r.articles) for r in results] == [("added", "7-3, 7-2"), ("added", "1"), ("added", "1-2")]
+    again = json.dumps([record("7", "Bake sale")]).encode()  # the feed again: its story is 7-3 now
+    assert [(r.status, r.articles) for r in app.add_uploads(fake_assistant, [("feed-again.json", again)])] == [("unchanged", "7-3")]
+    titles = {row[0]: row[1] for row in fake_assistant.articles()}
+    assert titles == {"7": "Ferry", "7-2": "Tram", "7-3": "Bake sale", "1": "Budget", "1-2": "Fire"}
+
+
+def test_a_renumbered_record_with_a_lone_surrogate_is_read_as_before(fake_assistant):
+    app.add_uploads(fake_assistant, [("old.json", b'{"id": "7", "title": "Ferry", "text": "The ferry returns."}')])
+    [result] = app.add_uploads(fake_assistant, [("new.json", b'{"id": "7", "title": "Odd", "text": "A lone half \\ud83d here."}')])
+    assert (result.status, result.articles) == ("added", "7-2")
+
+
 def test_a_rerun_asked_for_during_an_upload_waits_for_it_to_finish(fake_assistant):
     class Rerun(BaseException):  # as Streamlit stops a run: raised from its next call
         pass
@@ -370,6 +397,13 @@ def test_date_filter_limits_the_articles_searched(monkeypatch, sample_index):
     assert "I couldn&#x27;t find this" in page or "I couldn't find this" in page
     assert "$38.6 million</mark>" not in page and "published 2020-01-01 to 2020-12-31" in page
     assert any("widen or clear it" in c.value for c in at.caption)  # says why nothing came back
+
+
+def test_the_date_range_reaches_old_archives(monkeypatch, sample_index):
+    from datetime import date
+
+    dates = start(monkeypatch, sample_index).date_input(key="dates")
+    assert dates.min <= date(1990, 1, 1) and dates.max >= date(2030, 12, 31)  # Streamlit's own: the last ten years only
 
 
 def test_a_start_date_alone_searches_from_then_on(monkeypatch, sample_index):

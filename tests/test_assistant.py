@@ -108,13 +108,14 @@ def test_date_filter_limits_citations_to_the_range(samples_assistant):
     assert not empty.found and not empty.citations
 
 
-def test_date_filter_leaves_out_articles_without_a_day():
+def test_date_filter_keeps_an_article_whose_month_or_years_meet_the_range():
     from qa.schema import Article
 
-    keep = date_filter("2004-01-01", "2004-12-31")
-    dated = [Article("a", "t", "x", published=p) for p in ("2004-06-01", "2004-06-01T10:00:00", "2004-2005", "2004", None)]
-    assert [keep(a) for a in dated] == [True, True, False, False, False]  # "2004-2005" is no day in 2004, nor after it
-    assert not date_filter("2005-01-01", None)(dated[2]) and not date_filter(None, "2004-12-31")(dated[2])
+    keep = date_filter("2004-03-01", "2004-12-31")
+    dated = [Article("a", "t", "x", published=p) for p in
+             ("2004-06-01", "2004-06-01T10:00:00", "2004-2005", "2004", "2004-02", "2003", "about then", None)]
+    assert [keep(a) for a in dated] == [True, True, True, True, False, False, False, False]
+    assert date_filter("2005-12-31", None)(dated[2]) and not date_filter("2006-01-01", None)(dated[2])  # "2004-2005"
 
 
 def test_date_filter_rejects_bad_dates():

@@ -158,6 +158,6 @@ def test_parse_date_to_iso(text, iso):
     assert parse_date(text) == iso
 
 
-@pytest.mark.parametrize("text", [None, "", "   ", "not a date at all", "1850-01-01", "3000-01-01"])
+@pytest.mark.parametrize("text", [None, "", "   ", "not a date at all", "1850-01-01", "3000-01-01", "2005", "March 2005", "2004-2005", "Monday"])
 def test_parse_date_none_when_no_plausible_date(text):
     assert parse_date(text) is None

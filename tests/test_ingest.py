@@ -152,6 +152,17 @@ def test_a_copy_under_another_headline_is_indexed_with_it_when_its_original_chan
     assert verify(index) == []
 
 
+def test_a_copy_that_takes_over_keeps_the_other_copies(ingest, news_dir, fake_embedder, fake_config):
+    body = (news_dir / "school.md").read_text().split("\n", 1)[1]
+    (news_dir / "school2.md").write_text("# Academy celebrates\n" + body)
+    (news_dir / "school3.md").write_text("# Record grades at the academy\n" + body)
+    ingest(news_dir)
+    Ingestor(ArticleIndex(ingest.directory), fake_embedder, fake_config).remove(["school"])
+    index = opened(ingest.directory)
+    assert index.store.copies_of(["school2"]) == {"school2": ("school3",)}  # not a second original without passages
+    assert chunk_texts(index, "school2") and verify(index) == []
+
+
 def test_remove_articles_and_report_missing(ingest, news_dir):
     ingest(news_dir)
     missing = remove_articles(ArticleIndex(ingest.directory), ["bridge", "nope", "wire-1", "also-nope"])

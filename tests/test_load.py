@@ -96,6 +96,9 @@ def test_md_is_read_as_the_words_a_reader_sees(tmp_path):
     assert (article.title, article.author, article.source, article.published) == (
         "Tram Line Approved for Eastport", "Kim Vo", "Eastport Echo", "2026-03-03")
     assert article.text == "The city council voted 23 to 9.\nMayor Dana Brooks called it huge.\n\nA line with 3 * 4 = 12 and an_underscore_word."
+    chart = load_one(write(tmp_path / "chart.md", "# Top singles\n\n1. Usher - Yeah\n2. Eminem - Lose Yourself\n\n"
+                                                   "Filed by <Reuters> with shares\n+ 5 points."))
+    assert chart.text == "1. Usher - Yeah\n2. Eminem - Lose Yourself\n\nFiled by <Reuters> with shares\n+ 5 points."  # ranks, signs stay
 
 
 def test_html_extracts_text_and_metadata(tmp_path):

@@ -29,6 +29,8 @@ from qa.question import asked_clause, asks_for_latest, expected_answer, without_
         ("How large is Costa Rica?", "size"),
         ("How big is the taxi fleet?", "size"),
         ("How much did the twin panda cubs weigh at birth?", "size"),  # a weight, not an amount of money
+        ("How old is the new manager?", "age"),
+        ("At what age did she retire?", "age"),
         ("How many jobs will go?", "number"),
         ("How long is the new frog species?", "length"),
         ("How long did the repairs take?", "duration"),

@@ -157,6 +157,22 @@ def test_a_plural_question_gets_every_listed_name(reader):
     assert _ask(reader, "Which councillors voted against the plan?", (SURVEY,)).text == "Maria Lopez and Kevin Doyle"
 
 
+def test_a_name_opening_its_sentence_loses_the_capitalised_noun_asked_about(reader):
+    works = _passage("works", "Bridge works", [
+        "The Kestrel Harbour Bridge reopened to traffic on Monday after a long restoration.",
+        "Contractor Halvorsen & Pike Engineering replaced 1,840 steel rivets and repainted the span.",
+    ])
+    assert _ask(reader, "Which contractor restored the Kestrel bridge?", (works,)).text == "Halvorsen & Pike Engineering"
+
+
+def test_an_age_answers_how_old_and_a_length_of_time_does_not(reader):
+    hoddle = _passage("hoddle", "Hoddle joins Wolves", [
+        "Glenn Hoddle has signed a four-year contract with Wolves.",
+        "The 47-year-old led his side through a 12-month spell at the top of the league.",
+    ])
+    assert _ask(reader, "How old is Glenn Hoddle?", (hoddle,)).text == "47-year-old"
+
+
 def test_who_gets_the_people_listed_but_not_one_given_before(reader):
     question = "Who voted against the plan?"
     assert _ask(reader, question, (SURVEY,)).text == "Maria Lopez and Kevin Doyle"
