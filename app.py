@@ -7,33 +7,25 @@ placed in markup; highlights are cut at the engine's exact character offsets.
 from __future__ import annotations
 
 import html
-import json
 import logging
-import os
 import re
-import tempfile
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
-from pathlib import Path
 
 import streamlit as st
 
 from qa.assistant import Assistant
-from qa.config import RETRIEVAL_MODES, UPLOADS_DIR, Config, default_index_dir
+from qa.config import RETRIEVAL_MODES, Config, default_index_dir
 from qa.embed import ModelLoadError
 from qa.index import ArticleIndex, IndexBusyError, IndexOpenError
-from qa.clean import clean_string
-from qa.load import JSON_EXTENSIONS, LoadError, decode, load_file, record_to_article
 from qa.schema import Citation, Reply
 from qa.store import StoreError
+from qa.uploads import MAX_UPLOAD_FILES, MAX_UPLOAD_MB, UPLOAD_TYPES, UploadResult, add_uploads
 
 log = logging.getLogger(__name__)
 USER_ERRORS = (ValueError, IndexOpenError, IndexBusyError, ModelLoadError, StoreError, OSError)
-UPLOAD_TYPES = ("txt", "md", "html", "htm", "json", "jsonl")
-MAX_UPLOAD_MB = 5
-MAX_UPLOAD_FILES = 20
 NOT_FOUND = "I couldn't find this in the loaded articles."
 WARM_UP_QUESTION = "Who said what, and when?"  # a who/when question also loads the entity tagger
 USER_AVATAR, ASSISTANT_AVATAR = ":material/person:", ":material/auto_stories:"
@@ -116,83 +108,11 @@ def _warm_up(assistant: Assistant) -> None:
 
 
 # --- uploads ------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class UploadResult:
-    file: str  # the name as uploaded (shown as text)
-    status: str  # added | updated | unchanged | duplicate | partial | rejected
-    articles: str
-    problems: str
-
-
-def upload_name(name: str) -> str:
-    """A safe base name: no directory parts, no '..', only word characters, '.', '-'."""
-    base = re.split(r"[\\/]", name)[-1]
-    base = re.sub(r"[^\w.-]+", "-", base)
-    base = re.sub(r"\.{2,}", ".", base).strip(".-_ ")
-    stem, dot, ext = base.rpartition(".")
-    if not dot:
-        stem, ext = base, ""
-    stem = stem.strip(".-_")[:100] or "upload"
-    return f"{stem}.{ext.lower()}" if ext else stem
-
-
-def add_uploads(assistant: Assistant, files: list[tuple[str, bytes]], progress=None) -> list[UploadResult]:
-    """Save uploads under <index>/uploads/ with safe names and ingest them; one result per file,
-    in upload order. A rejected file is deleted again (an earlier good file of the same name is
-    put back), so a bad upload leaves the index and the folder as they were."""
-    folder = Path(assistant.index_dir) / UPLOADS_DIR
-    results: list[UploadResult | None] = []
-    saved: dict[Path, int] = {}  # file written → its position in results
-    backups: dict[Path, Path] = {}
-    claimed: set[str] = set()  # JSON records' own ids this batch gives
-    for position, (name, data) in enumerate(files):
-        reason = upload_problem(position, upload_name(name), data)
-        if reason is None:
-            folder.mkdir(parents=True, exist_ok=True)
-            path = _free_path(assistant, folder, upload_name(name), data, saved)
-            if path.suffix.lower() in JSON_EXTENSIONS:
-                data = _own_ids_apart(assistant, path, data, claimed)
-            if path.resolve().parent != folder.resolve():  # belt and braces: never outside uploads/
-                reason = "unsafe file name"
-        results.append(UploadResult(name, "rejected", "", reason) if reason else None)
-        if reason:
-            continue
-        if path.exists():
-            backups[path] = path.with_name(f".{path.name}.previous")
-            os.replace(path, backups[path])
-        path.write_bytes(data)
-        saved[path] = position
-    if saved:
-        read = 0
-
-        def step(_path: str) -> None:
-            nonlocal read
-            read += 1
-            if progress:
-                progress(read, len(saved))
-
-        try:
-            report = assistant.ingest(list(saved), progress=step)
-        except BaseException:
-            for path in saved:
-                _restore(path, backups.get(path))
-            raise
-        for result in report.files:
-            path = Path(result.path)
-            if result.status == "rejected":
-                _restore(path, backups.get(path))
-            elif path in backups:
-                backups[path].unlink(missing_ok=True)
-            if path in saved:
-                name = files[saved[path]][0]
-                results[saved[path]] = UploadResult(name, result.status, ", ".join(result.article_ids), "; ".join(result.errors))
-    return [r or UploadResult(files[i][0], "rejected", "", "not read") for i, r in enumerate(results)]
-
-
 def shielded(update: Callable[[int, int], None]) -> tuple[Callable[[int, int], None], list[BaseException]]:
     """A progress callback that lets the work it reports on finish: Streamlit stops a run with an
-    exception raised from its next call (a question sent meanwhile, a click), which would cut an
-    ingest short. The exception is kept, for the caller to raise when the work is done."""
+    exception raised from its next call (a question sent meanwhile, a click: by default it starts
+    a new run at once), which would cut an ingest short. The exception is kept, for the caller to
+    raise when the work is done."""
     interrupted: list[BaseException] = []
 
     def progress(done: int, total: int) -> None:
@@ -206,113 +126,6 @@ def shielded(update: Callable[[int, int], None]) -> tuple[Callable[[int, int], N
             interrupted.append(stop)
 
     return progress, interrupted
-
-
-def upload_problem(position: int, safe_name: str, data: bytes) -> str | None:
-    """Why an upload is refused before it is read, or None."""
-    ext = safe_name.rpartition(".")[2] if "." in safe_name else ""
-    if position >= MAX_UPLOAD_FILES:
-        return f"more than {MAX_UPLOAD_FILES} files at once; add this one in another batch"
-    if ext not in UPLOAD_TYPES:
-        return f"unsupported file type {'.' + ext if ext else '(none)'}; allowed: {', '.join(UPLOAD_TYPES)}"
-    if len(data) > MAX_UPLOAD_MB * 1024 * 1024:
-        return f"{len(data) / 1024 / 1024:.1f} MB; the limit is {MAX_UPLOAD_MB} MB a file"
-    return None
-
-
-def _free_path(assistant: Assistant, folder: Path, name: str, data: bytes, taken: dict[Path, int]) -> Path:
-    """folder/name, numbered when this batch already used that name's stem (its article id:
-    "story.txt" and "story.md") or when saving it there would replace another story: a saved
-    page is often just "index.html"."""
-    path, stem, dot, ext = folder / name, *name.rpartition(".")
-    number = 2
-    while any(p.stem == path.stem for p in taken) or _replaces_another(assistant, path, data):
-        path = folder / (f"{stem}-{number}.{ext}" if dot else f"{name}-{number}")
-        number += 1
-    return path
-
-
-def _replaces_another(assistant: Assistant, path: Path, data: bytes) -> bool:
-    """Whether a file saved at `path` would replace an article of another story under an id made
-    from the file's name (a text or HTML file's stem; a JSON record's without an id of its own):
-    one loaded from elsewhere ("marlow-robotics-funding" of samples/), or an earlier upload of
-    that name with another headline. The same headline is a new version of it."""
-    if not ArticleIndex(assistant.index_dir).exists:
-        return False
-    with tempfile.TemporaryDirectory() as scratch:
-        copy = Path(scratch) / path.name
-        copy.write_bytes(data)
-        articles = load_file(copy, copy.parent).articles
-    for article in articles:
-        if article.id == path.stem or article.id.startswith(f"{path.stem}/"):  # "story", "story/2": named for the file
-            stored = assistant.index.store.article(article.id)
-            if stored is not None and (not path.exists() or stored.title != article.title):
-                return True
-    return False
-
-
-def _own_ids_apart(assistant: Assistant, path: Path, data: bytes, claimed: set[str]) -> bytes:
-    """The upload with each JSON record whose own id is taken given a numbered id ("7-2"): taken
-    by an article with another headline (feeds number their records alike) or by an earlier file
-    or record of this batch (`claimed`, which gets this file's ids). An id whose article has the
-    record's headline is a new version of it, numbered or not."""
-    try:
-        lines = decode(data, path).split("\n") if path.suffix.lower() == ".jsonl" else [decode(data, path)]
-    except LoadError:
-        return data  # the ingest says why
-    parsed = []
-    for i, line in enumerate(lines):
-        try:
-            value = json.loads(line)
-        except (ValueError, RecursionError):
-            continue
-        parsed.append((i, value, [r for r in (value if isinstance(value, list) else [value]) if isinstance(r, dict)]))
-    own = {_own_id(r) for _, _, records in parsed for r in records} - {None}
-    changed = False
-    for i, value, records in parsed:
-        if [r for r in records if _renumber(assistant, r, path, claimed, own)]:  # every record, numbered or claimed
-            lines[i], changed = json.dumps(value), True  # ASCII escapes: a lone surrogate stays one, as the loader reads it
-    return "\n".join(lines).encode() if changed else data
-
-
-def _own_id(record: dict) -> str | None:
-    """A record's own id, as the loader reads it."""
-    value = record.get("id")
-    return clean_string(str(value)) if isinstance(value, (str, int)) and value != "" else None
-
-
-def _renumber(assistant: Assistant, record: dict, path: Path, claimed: set[str], own: set[str]) -> bool:
-    """Give a record whose own id is taken the first free numbered id, or the numbered one its
-    headline already has; claim the id it ends with."""
-    record_id = _own_id(record)
-    try:
-        title = record_to_article(record, "", path).title
-    except LoadError:
-        return False  # the ingest says why
-    if record_id is None:
-        return False
-    store = assistant.index.store if ArticleIndex(assistant.index_dir).exists else None
-
-    def free(candidate: str) -> bool:
-        stored = store.article(candidate) if store else None
-        return candidate not in claimed and (stored is None or stored.title == title)
-
-    number, new_id = 2, record_id
-    while not free(new_id):
-        new_id, number = f"{record_id}-{number}", number + 1
-        while new_id in own:  # a later record of this file has that id
-            new_id, number = f"{record_id}-{number}", number + 1
-    claimed.add(new_id)
-    if new_id == record_id:
-        return False
-    record["id"] = new_id
-    return True
-
-
-def _restore(path: Path, backup: Path | None) -> None:
-    path.unlink(missing_ok=True)
-    if backup is not None and backup.exists():
-        os.replace(backup, path)
 
 
 # --- HTML pieces (every text piece escaped) -------------------------------------------------
@@ -558,32 +371,23 @@ def sidebar(assistant: Assistant, loaded: bool, chatting: bool) -> dict:
 
 def add_articles_panel(assistant: Assistant) -> None:
     st.subheader("Add articles")
+    job = st.session_state.get("upload_job")
+    if job and not job["running"]:  # an upload finished: its results, and a fresh, empty uploader
+        del st.session_state["upload_job"]
+        st.session_state.upload_results = job.get("results")
+        st.session_state.upload_round += "results" in job
+        if "error" in job:
+            st.error(escape_markdown(job["error"]))
     key = f"uploads-{st.session_state.upload_round}"
     files = st.file_uploader(
         f"News articles as text, Markdown, HTML or JSON(L) files: up to {MAX_UPLOAD_MB} MB each, {MAX_UPLOAD_FILES} at a time",
         type=list(UPLOAD_TYPES), accept_multiple_files=True, key=key, max_upload_size=MAX_UPLOAD_MB, label_visibility="collapsed",
     )
     st.caption(f"Text, Markdown, HTML or JSON(L) news articles, up to {MAX_UPLOAD_FILES} files at a time.")
-    if st.button("Add to library", disabled=not files, type="primary", width="stretch"):
-        bar = st.progress(0.0, text="Reading files…")
-        progress, interrupted = shielded(
-            lambda done, total: bar.progress(0.9 * done / total, text=f"Read {done} of {total} files" + (" · embedding passages…" if done == total else "")))
-        try:
-            results = add_uploads(assistant, [(f.name, f.getvalue()) for f in files], progress)
-        except USER_ERRORS as error:
-            if interrupted:  # said after the rerun a question sent meanwhile asked for
-                st.session_state.upload_error = str(error)
-                raise interrupted[0] from None
-            st.error(escape_markdown(str(error)))
-            return
-        st.session_state.upload_results = results
-        st.session_state.upload_round += 1  # a fresh, empty uploader
-        if interrupted:
-            raise interrupted[0]  # the rerun a question sent meanwhile asked for, now that the upload is done
-        bar.progress(1.0, text="Done")
-        st.rerun()
-    if problem := st.session_state.pop("upload_error", None):
-        st.error(escape_markdown(problem))
+    if job and job["running"]:  # an earlier run of this page is still adding files
+        upload_watch()
+    elif st.button("Add to library", disabled=not files, type="primary", width="stretch"):
+        add_files(assistant, files)
     results = st.session_state.get("upload_results")
     if results:
         added = sum(r.status in ("added", "updated") for r in results)
@@ -592,6 +396,36 @@ def add_articles_panel(assistant: Assistant) -> None:
         summary = f"{added} of {len(results)} files added or updated" + (f", {partial} in part" if partial else "") + (f", {rejected} rejected" if rejected else "")
         (st.warning if rejected or partial else st.success)(summary)
         st.html(upload_table(results))
+
+
+def add_files(assistant: Assistant, files) -> None:
+    """Add the uploaded files; what came of it goes in a plain dict kept in the session first:
+    a question sent meanwhile makes Streamlit start a new run and stop this one at its next
+    Streamlit call (session state included), so this run tells the new one through the dict,
+    and lets the ingest finish before it stops."""
+    bar = st.progress(0.0, text="Reading files…")
+    progress, interrupted = shielded(
+        lambda done, total: bar.progress(0.9 * done / total, text=f"Read {done} of {total} files" + (" · embedding passages…" if done == total else "")))
+    job = st.session_state.upload_job = {"running": True}
+    try:
+        job["results"] = add_uploads(assistant, [(f.name, f.getvalue()) for f in files], progress)
+    except USER_ERRORS as error:
+        job["error"] = str(error)
+    finally:
+        job["running"] = False
+    if interrupted:
+        raise interrupted[0]  # the stop or rerun a question sent meanwhile asked for, now that the upload is done
+    st.rerun()
+
+
+@st.fragment(run_every=2)
+def upload_watch() -> None:
+    """While an upload started by an earlier run goes on, say so; when it is done, rerun the
+    page to show its results."""
+    job = st.session_state.get("upload_job")
+    if not job or not job["running"]:
+        st.rerun()
+    st.caption("Adding the files… their results show here when done.")
 
 
 def remove_article_panel(assistant: Assistant) -> None:

@@ -116,8 +116,8 @@ def drop_boilerplate(text: str) -> str:
 
 
 def parse_date(text: str | None) -> str | None:
-    """An ISO date (yyyy-mm-dd) from a date string, or None when there is none to be had: a text
-    without a day ("2005", "March 2005", "Monday") names none."""
+    """An ISO date from a date string: yyyy-mm-dd, or as much of it as the text gives ("March
+    2005" → 2005-03, "2005"); None when it gives no year ("Monday") or is no date."""
     if not text:
         return None
     text = text.strip()
@@ -129,9 +129,12 @@ def parse_date(text: str | None) -> str | None:
         parsed = [dateparser.parse(candidate, default=default) for default in (datetime(2000, 1, 1), datetime(2001, 2, 2))]
     except (ValueError, OverflowError, TypeError):
         return None
-    if parsed[0].date() != parsed[1].date() or not (1900 <= parsed[0].year <= date.today().year + 1):
+    first, second = parsed
+    if first.year != second.year or not (1900 <= first.year <= date.today().year + 1):
         return None
-    return parsed[0].date().isoformat()
+    if first.month != second.month:
+        return f"{first.year}"  # "2005"
+    return f"{first.year}-{first.month:02d}" if first.day != second.day else first.date().isoformat()  # "March 2005": 2005-03
 
 
 @dataclass(frozen=True)

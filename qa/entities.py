@@ -27,6 +27,7 @@ _UNITS = (
     r"|inch(?:es)?|cm|mm|litres?|liters?|gallons?|barrels?|hectares?|acres?|mph|km/h|knots|degrees|watts?|megawatts?|mw|gb|mb"
 )
 _UNIT_WORD = re.compile(_UNITS, re.I)
+_CAPITAL_UNITS = {"MW", "GW", "KW", "KWH", "MPH", "KM", "KG", "KM/H"}
 _UNIT_WORD_AFTER = re.compile(rf"^\s(?:{_UNITS})\b", re.I)  # "18" + " tonnes": spaCy calls the number alone a count
 _PER_UNIT = re.compile(r"^/[a-z]+\b", re.I)  # "142 km" + "/h"
 _NUMERIC = {"MONEY", "CARDINAL", "QUANTITY", "PERCENT"}
@@ -74,7 +75,7 @@ PERSON_NOUNS = (  # nouns for people: a question asking for one wants a person; 
 )
 # A noun for a person right before a name ("field assistant Aurelia Costa"); in lower case, so no title ("Chancellor"),
 # nor one that often qualifies a thing ("owner France Telecom", "official New York opening", "star Wars")
-_ROLE_BEFORE = re.compile(rf"(?<![\w-])(?!(?:official|owner|star|leader|chief|boss|champion|legend|ally|winner|veteran|newcomer)\s)(?:{PERSON_NOUNS})\s+$")
+_ROLE_BEFORE = re.compile(rf"(?<![\w-])(?!(?:official|owner|star|leader|chief|boss|champion|legend|ally|winner|veteran|worker|player|driver)\s)(?:{PERSON_NOUNS})\s+$")
 _FULL_NAME = re.compile(r"[A-Z][\w'’.-]+(?:\s[A-Z][\w'’.-]+){1,2}")  # "Ayesha Karim", "George W. Bush"; not "Labour"
 _AM_PM = r"\s?(?:am|pm|a\.m\.|p\.m\.)"
 # A clock's reading, which spaCy calls a count or a date: a race time ("2:27:41", "1:58.3") or a time
@@ -158,13 +159,14 @@ class EntityTagger:
 def _people(text: str, entities: list[Entity]) -> list[Entity]:
     """Names news copy marks as people, whatever kind the small model gave them: one followed by
     an age, unless a preposition leads it ("In Leeds, 58, …" is no person), or a first name and
-    surname of no known kind after a noun for a person ("chief executive Ayesha Karim"); and a lone word it
+    surname after a noun for a person ("chief executive Ayesha Karim", "candidate Morgan
+    Tsvangirai", tagged a firm); and a lone word it
     calls a person, after a firm's or a place's name and "in", is a place ("Lakeside Community
     Clinic in Greywater"; not "faith in Blair")."""
     out: list[Entity] = []
     for entity in entities:
         aged = _AGED.match(text, entity.end) and not _PREPOSITION_BEFORE.search(text, 0, entity.start)
-        named = entity.label == NAME and _FULL_NAME.fullmatch(text, entity.start, entity.end) and _ROLE_BEFORE.search(text, 0, entity.start)
+        named = _FULL_NAME.fullmatch(text, entity.start, entity.end) and _ROLE_BEFORE.search(text, 0, entity.start)
         if entity.label in _PERSON_AS and (aged or named):
             entity = Entity(entity.start, entity.end, "PERSON")
         elif entity.label == "PERSON" and " " not in text[entity.start : entity.end] and out and out[-1].label in _PLACE_OF \
@@ -202,7 +204,7 @@ def _apart(text: str, spans: list[tuple[Entity, Entity]]) -> list[Entity]:
     """Entities as widened, none overlapping: a peer's title taken back from the name before
     ("Tory Treasurer Lord" + "Lord Ashcroft") leaves it; a unit spaCy tagged a name is part of the
     figure ("61km" + "km/h", "12,600" + "MW"); a capitalised word is a name that stands ("21" +
-    "Grams", a film)."""
+    "Grams", a film; "30" + "GB" athletes)."""
     kept: list[tuple[Entity, Entity]] = []
     for original, entity in spans:
         if kept and _overlap(kept[-1][1], entity):
@@ -211,13 +213,20 @@ def _apart(text: str, spans: list[tuple[Entity, Entity]]) -> list[Entity]:
                 left = text[previous.start : entity.start].rstrip()
                 if left:
                     kept.append((previous_original, Entity(previous.start, previous.start + len(left), previous.label)))
-            elif text[entity.start].isupper() and not text[entity.start : entity.end].isupper() and not _overlap(previous_original, entity):
+            elif text[entity.start].isupper() and not _capital_unit(text, previous_original, entity) and not _overlap(previous_original, entity):
                 kept.append((previous_original, previous_original))
             else:
                 kept.append((previous_original, previous))
                 continue
         kept.append((original, entity))
     return [entity for _, entity in kept]
+
+
+def _capital_unit(text: str, figure: Entity, name: Entity) -> bool:
+    """A unit in capitals after a figure: one written onto it ("6GB") or one no name is spelled
+    as ("12,600 MW"); not "30 GB athletes"."""
+    unit = text[name.start : name.end]
+    return unit.isupper() and (name.start == figure.end or unit in _CAPITAL_UNITS)
 
 
 def _widen(text: str, start: int, end: int, label: str) -> Entity:

@@ -88,7 +88,7 @@ _RULES: list[tuple[str, str, dict[str, float]]] = [
     ("age", r"how old\b|(?:at\s+)?what age\b", AGE),  # "47", "a 28-year-old"; not "a four-year contract"
     ("duration", r"how long\b|(?:for\s+)?how many (?:years|months|weeks|days|nights|hours|minutes|decades)\b", DURATION),
     ("percentage", r"(?:what|which)\s+(?:percentage|percent|proportion|share|rate)\b|how much\b.*%", PERCENT),
-    ("change", rf"by how much\b|how fast (?:\w+\s+){{1,6}}?(?:{_CHANGE_VERBS})\b|how much (?:\w+\s+){{1,6}}?(?:{_CHANGE_VERBS})\b|how much (?:more|less|higher|lower|cheaper|dearer)\b", CHANGE),
+    ("change", rf"by how much\b|how (?:fast|far) (?:\w+\s+){{1,6}}?(?:{_CHANGE_VERBS})\b|how much (?:\w+\s+){{1,6}}?(?:{_CHANGE_VERBS})\b|how much (?:more|less|higher|lower|cheaper|dearer)\b", CHANGE),
     ("size", r"how much\b(?=.*\bweigh(?:s|ed|ing)?\b)", SIZE),  # "How much did the cubs weigh?": 140 grams, not an amount
     ("amount", r"how much\b.*[£$€¥]", MONEY),  # "How much of his £35bn …"
     ("amount", r"what (?:did|does|do|will|would|could|might) (?:[\w'’-]+\s+){1,5}?(?:cost|costs|fetch|fetched)\b", MONEY),  # "What did it cost?"
@@ -170,6 +170,8 @@ def expected_answer(question: str, words: Sequence[Word] = ()) -> AnswerType | N
 
 
 def _answer_type(question: str, words: Sequence[Word], wh: re.Match) -> AnswerType | None:
+    if _asks_who_one_is(words, wh.start()):
+        return None  # "Who is Wendy Day?": what she is (Kidman's publicist), said by a sentence, not another name
     head, modifiers = _head(words, wh.start()) if words else (None, ())
     if wh.group(0).lower() in ("who", "whom") and _kind(head)[0] != "person":
         head, modifiers = None, ()  # "Who is the frog named after?" asks about the frog, not for one
@@ -186,6 +188,15 @@ def _answer_type(question: str, words: Sequence[Word], wh: re.Match) -> AnswerTy
         if any(pattern.match(phrase) for phrase in phrases):
             return AnswerType(name, labels, head, modifiers=modifiers)
     return None
+
+
+def _asks_who_one_is(words: Sequence[Word], wh_start: int) -> bool:
+    """ "Who is/was <a name>?", with nothing after the name."""
+    at = next((i for i, w in enumerate(words) if w.start == wh_start), None)
+    if at is None or words[at].text.lower() != "who":
+        return False
+    rest = [w for w in words[at + 1 :] if w.pos != "PUNCT"]
+    return len(rest) >= 2 and rest[0].pos == "AUX" and all(w.pos == "PROPN" for w in rest[1:])
 
 
 def _wh_phrases(question: str, wh: re.Match) -> tuple[str, ...]:

@@ -67,6 +67,7 @@ _COUNT_WORD = r"\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten"
 _RATIO = re.compile(rf"\s+in\s+(?:{_COUNT_WORD})\b(?!\s+(?:years?|months?|weeks?|days?|hours?|minutes?|games?|matches?))", re.I)
 _YEAR = re.compile(r"(?:(?:in|the|early|late|mid-?)\s+)*\d{3,4}s?", re.I)  # a date that is a year: "1337", "in the 1990s"
 _AGE = re.compile(r"-year-old\b|\baged\b", re.I)
+_AGE_IN_COMMAS = re.compile(r", \d{1,3},")  # "Glenn Hoddle, 47, …"
 _TIME_SPAN = re.compile(r"\b(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|century|centuries|nights?|seasons?)\b", re.I)
 _CONVERSION = re.compile(r"\s\((?:[^()]*;\s)?")  # between an amount and its conversion: "1.16bn euros ($1.5bn; £800m)"
 _COUNTED = re.compile(r"\s(?!(?:this|was|is|has|his|its|as|plus|unless|less|thus|does|goes|us|yes|always|perhaps)\b)[a-z]+s\b")
@@ -294,7 +295,8 @@ class ExtractiveReader:
     def _beside_head(self, sentence: str, entities: list[Entity], wanted: AnswerType) -> tuple[frozenset[Entity], frozenset[Entity]]:
         """The entities within a few words of the noun the question asks about, in the same phrase
         (no punctuation between): "lawyer Louise Christian", "Capgemini's principal consultant", "187 goals";
-        and of those, the ones the noun names: right after it ("Dutch firm Tulip Computers"), in
+        and of those, the ones the noun names: right after it ("Dutch firm Tulip Computers") or opening
+        the name ("Operation Buccaneer", "Contractor Halvorsen & Pike Engineering" opening a sentence), in
         apposition to it ("De Telegraaf, a daily Amsterdam newspaper", "Perm 35 - a labour camp") or,
         unless it is a person's, a name follows or the name is a place's, right before it ("the Power
         inquiry", "Lusaka's Independence stadium"; not "Chelsea striker", "Westlife track Flying
@@ -310,6 +312,10 @@ class ExtractiveReader:
         followed = {h for h in at for first, _ in spans.values() if first == h + 1}  # "Westlife track Flying Without Wings"
         for entity, (first, last) in spans.items():
             for h in at:
+                if h == first and first < last and entity.label in PROPER_NAMES:  # the name opens with it: "Contractor Halvorsen & Pike"
+                    near.add(entity)
+                    after.add(entity)
+                    continue
                 gap = first - h if h < first else h - last  # 1: the noun is right beside the name
                 noun = words[h].group(0).lower()
                 if gap < 1 or h == last + 1 and one and singular(noun) != noun:
@@ -342,16 +348,15 @@ class ExtractiveReader:
 
     def _without_head(self, sentence: str, entities: tuple[Entity, ...], head: str | None) -> tuple[Entity, ...]:
         """A person's name that opens with the noun asked about loses it ("Lawyer Louise Christian"
-        → "Louise Christian"), which then stands right before it, as does a name opening the
-        sentence, where any noun is capitalised ("Contractor Halvorsen & Pike Engineering
-        replaced…"); inside a sentence the noun is part of the name ("as part of Operation Buccaneer")."""
+        → "Louise Christian"), which then stands right before it; in other names the noun is part
+        of the name ("Operation Buccaneer")."""
         if not head:
             return entities
         targets = self._head_stems(head)
         out = []
         for entity in entities:
             first = re.match(r"(\w+)\s+", sentence[entity.start : entity.end])
-            if (entity.label == "PERSON" or entity.start == 0) and first and self.index.stem([first.group(1).lower()])[0] in targets:
+            if entity.label == "PERSON" and first and self.index.stem([first.group(1).lower()])[0] in targets:
                 entity = Entity(entity.start + first.end(), entity.end, entity.label)
             out.append(entity)
         return tuple(out)
@@ -447,8 +452,10 @@ def _weight(entity: Entity, wanted: AnswerType, candidate: Candidate) -> float:
         weight *= POINT_IN_TIME  # "Since which year?": not "November"
     if wanted.name in ("duration", "length") and entity.label == "DATE" and not _TIME_SPAN.search(text):
         weight *= POINT_IN_TIME  # "How long …": "two to three weeks", not "Tuesday" (a thing's age is one: "the 15-year-old ban")
-    if wanted.name == "age" and entity.label == "DATE" and not _AGE.search(text):
-        weight *= POINT_IN_TIME  # "How old …": "a 28-year-old", not "a four-year contract"
+    if wanted.name == "age" and (_AGE.search(text) or _AGE_IN_COMMAS.fullmatch(candidate.text, max(0, entity.start - 2), entity.end + 1)):
+        weight = 1.0  # "How old …": "a 28-year-old", "Glenn Hoddle, 47,"
+    elif wanted.name == "age" and entity.label == "DATE":
+        weight *= POINT_IN_TIME  # not "a four-year contract"
     if entity.label == "CARDINAL" and text.lower() == "one" and _PRONOUN_AFTER.match(candidate.text, entity.end):
         weight *= PRONOUN_ONE  # "one of the", "one for the website": a pronoun, not a count
     called = bool(_CALLED.search(candidate.text, 0, entity.start))  # "a tool called Picasa": the words say it is a name

@@ -18,7 +18,7 @@ class Article:
     text: str
     source: str | None = None
     url: str | None = None
-    published: str | None = None  # ISO date (yyyy-mm-dd) when it could be parsed
+    published: str | None = None  # ISO date (yyyy-mm-dd; yyyy-mm or yyyy when it gives no day) when it could be parsed
     author: str | None = None
     meta: dict = field(default_factory=dict, compare=False)
 

@@ -105,3 +105,12 @@ NEWS = {
 @pytest.fixture
 def news_dir(tmp_path: Path) -> Path:
     return write_articles(tmp_path / "news", NEWS)
+
+
+@pytest.fixture
+def fake_assistant(tmp_path):
+    """An Assistant on a fresh index under tmp_path, with the fake embedder."""
+    from qa.assistant import Assistant
+
+    return Assistant(tmp_path / "index", Config(model="fake-hash"), embedder=FakeEmbedder())
+

@@ -109,6 +109,7 @@ def test_date_filter_limits_citations_to_the_range(samples_assistant):
 
 
 def test_date_filter_keeps_an_article_whose_month_or_years_meet_the_range():
+    from qa.clean import parse_date
     from qa.schema import Article
 
     keep = date_filter("2004-03-01", "2004-12-31")
@@ -116,6 +117,8 @@ def test_date_filter_keeps_an_article_whose_month_or_years_meet_the_range():
              ("2004-06-01", "2004-06-01T10:00:00", "2004-2005", "2004", "2004-02", "2003", "about then", None)]
     assert [keep(a) for a in dated] == [True, True, True, True, False, False, False, False]
     assert date_filter("2005-12-31", None)(dated[2]) and not date_filter("2006-01-01", None)(dated[2])  # "2004-2005"
+    march = Article("m", "t", "x", published=parse_date("March 2004"))  # a feed's month: kept for a range in it
+    assert keep(march) and not date_filter("2004-04-01", None)(march)
 
 
 def test_date_filter_rejects_bad_dates():

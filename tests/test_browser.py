@@ -5,7 +5,9 @@ QA_SCREENSHOT=docs/screenshot.png makes it also write the README's screenshot th
 
 from __future__ import annotations
 
+import json
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -136,3 +138,42 @@ def test_question_answered_in_a_real_browser(server, tmp_path):
             assert alerts == []
         finally:
             browser.close()
+
+
+def test_a_question_sent_during_an_upload_lets_the_upload_finish(server, tmp_path):
+    """Streamlit starts a new run for the question and stops the one adding files at its next
+    Streamlit call: the files are all added all the same, and their results shown once done."""
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    words = ("council budget ferry harbour school bridge mayor river storm museum clinic tram road fares rail "
+             "library market festival theatre stadium airport hospital police court college farm factory").split()
+
+    def story(i: int) -> str:  # stories unlike each other: none is taken for a copy of another
+        pick = random.Random(i).sample
+        return " ".join(f"The {a} near the {b} opened {i} new {c} on Monday, said the {d}." for a, b, c, d in (pick(words, 4) for _ in range(8)))
+
+    feed = "".join(json.dumps({"id": f"story-{i}", "title": f"Report {i}", "text": story(i)}) + "\n" for i in range(120))
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(server, wait_until="domcontentloaded")
+            page.get_by_test_id("stChatInputTextArea").wait_for(timeout=60_000)
+            page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
+                files=[{"name": "feed.jsonl", "mimeType": "application/json", "buffer": feed.encode()}]
+            )
+            page.get_by_role("button", name="Add to library").click()
+            page.wait_for_timeout(500)
+            ask(page, COST_Q)  # answered while the upload goes on
+            assert page.locator("mark.qa-hit").first.inner_text() == "$38.6 million"
+            page.get_by_text("1 of 1 files added or updated").wait_for(timeout=180_000)
+            assert "as story-0, story-1" in page.locator(".qa-uploads").inner_text()
+        finally:
+            browser.close()
+    index = tmp_path / "index"
+    assert (index / "uploads" / "feed.jsonl").exists()
+    from qa.index import ArticleIndex
+
+    assert len(ArticleIndex(index).open().store.articles()) == 15 + 120

@@ -152,12 +152,14 @@ def test_parse_header_none_for_headline_containing_a_date():
         ("2022-02-01", "2022-02-01"),
         ("2026-01-28T06:30:00+00:00", "2026-01-28"),
         ("Published on March 3rd, 2026 at noon by the desk", "2026-03-03"),
+        ("March 2005", "2005-03"),  # no day: as much as it gives, not today's day filled in
+        ("2005", "2005"),
     ],
 )
 def test_parse_date_to_iso(text, iso):
     assert parse_date(text) == iso
 
 
-@pytest.mark.parametrize("text", [None, "", "   ", "not a date at all", "1850-01-01", "3000-01-01", "2005", "March 2005", "2004-2005", "Monday"])
+@pytest.mark.parametrize("text", [None, "", "   ", "not a date at all", "1850-01-01", "3000-01-01", "2004-2005", "Monday", "Monday 3 March"])
 def test_parse_date_none_when_no_plausible_date(text):
     assert parse_date(text) is None

@@ -267,6 +267,8 @@ def test_a_full_name_after_a_noun_for_a_person_is_a_person(tagger):
     assert tags["Aurelia Costa"] == "PERSON"  # tagged a place and a name of unknown kind
     assert _tags(tagger, "The company was founded by chief executive Ayesha Karim.")["Ayesha Karim"] == "PERSON"
     assert _tags(tagger, "The deputy Labour leader spoke.")["Labour"] != "PERSON"  # one word: a party, a firm
+    for text, name in (("He backed candidate Morgan Tsvangirai.", "Morgan Tsvangirai"), ("Fund manager Carys Pembroke said so.", "Carys Pembroke")):
+        assert _tags(tagger, text)[name] == "PERSON"  # whatever kind the model gave
     for text, name in (("Orange was bought by owner France Telecom.", "France Telecom"), ("DHL-owner Deutsche Post rose.", "Deutsche Post"),
                        ("The official New York opening is set.", "New York")):
         assert _tags(tagger, text)[name] != "PERSON"  # a noun that qualifies a firm or a place
@@ -275,6 +277,7 @@ def test_a_full_name_after_a_noun_for_a_person_is_a_person(tagger):
 def test_a_unit_after_a_figure_joins_it_and_no_entities_overlap(tagger):
     assert _tags(tagger, "The lifts travel at about 61km/h, the fastest.") == {"about 61km/h": "QUANTITY"}
     assert "12,600 MW" in _tags(tagger, "The dam will produce 12,600 MW of power.")  # a unit in capitals, tagged a firm
+    assert _tags(tagger, "The team sent 30 GB athletes to the Games.")["30"] == "CARDINAL"  # Great Britain's, no gigabytes
     tags = _tags(tagger, "The film 21 Grams won.")
     assert "21 Grams" not in tags or tags["21 Grams"] != "QUANTITY"  # a capitalised "unit" is a name's
 
