@@ -171,7 +171,8 @@ def nice_date(published: str | None) -> str | None:
     try:
         day = date.fromisoformat(published[:10])
     except ValueError:
-        return published
+        month = re.fullmatch(r"(\d{4})-(\d{2})", published)  # a month without a day: "Mar 2005"
+        return f"{date(int(month[1]), int(month[2]), 1):%b %Y}" if month and 1 <= int(month[2]) <= 12 else published
     return f"{day.day} {day:%b %Y}"
 
 

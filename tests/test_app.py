@@ -257,6 +257,12 @@ def test_full_article_marks_the_passage_at_its_offsets_not_where_its_words_first
     assert app.article_html("An article that has changed since.", citation) == "An article that has changed since."
 
 
+@pytest.mark.parametrize("published, shown", [("2026-03-03", "3 Mar 2026"), ("2005-03", "Mar 2005"), ("2005", "2005"),
+                                               ("2004-2005", "2004-2005"), (None, None)])
+def test_publication_dates_are_shown_as_far_as_they_are_known(published, shown):
+    assert app.nice_date(published) == shown
+
+
 def test_only_web_links_are_linked():
     def head(url):
         return app.citation_head(Citation(n=2, article_id="a", title="<i>T</i>", source="S & Co", url=url, published="2026-03-03",
