@@ -27,7 +27,7 @@ _UNITS = (
     r"|inch(?:es)?|cm|mm|litres?|liters?|gallons?|barrels?|hectares?|acres?|mph|km/h|knots|degrees|watts?|megawatts?|mw|gb|mb"
 )
 _UNIT_WORD = re.compile(_UNITS, re.I)
-_CAPITAL_UNITS = {"MW", "GW", "KW", "KWH", "MPH", "KM", "KG", "KM/H"}
+_CAPITAL_UNITS = {"MW", "GW", "KW", "KWH", "MPH", "KM", "KG", "KM/H", "KB", "MB", "GB", "TB", "MHZ", "GHZ"}
 _UNIT_WORD_AFTER = re.compile(rf"^\s(?:{_UNITS})\b", re.I)  # "18" + " tonnes": spaCy calls the number alone a count
 _PER_UNIT = re.compile(r"^/[a-z]+\b", re.I)  # "142 km" + "/h"
 _NUMERIC = {"MONEY", "CARDINAL", "QUANTITY", "PERCENT"}
@@ -204,7 +204,7 @@ def _apart(text: str, spans: list[tuple[Entity, Entity]]) -> list[Entity]:
     """Entities as widened, none overlapping: a peer's title taken back from the name before
     ("Tory Treasurer Lord" + "Lord Ashcroft") leaves it; a unit spaCy tagged a name is part of the
     figure ("61km" + "km/h", "12,600" + "MW"); a capitalised word is a name that stands ("21" +
-    "Grams", a film; "30" + "GB" athletes)."""
+    "Grams", a film)."""
     kept: list[tuple[Entity, Entity]] = []
     for original, entity in spans:
         if kept and _overlap(kept[-1][1], entity):
@@ -223,8 +223,8 @@ def _apart(text: str, spans: list[tuple[Entity, Entity]]) -> list[Entity]:
 
 
 def _capital_unit(text: str, figure: Entity, name: Entity) -> bool:
-    """A unit in capitals after a figure: one written onto it ("6GB") or one no name is spelled
-    as ("12,600 MW"); not "30 GB athletes"."""
+    """A unit in capitals after a figure: one written onto it ("6GB") or one of the units news
+    copy writes so ("12,600 MW", "40 GB"); not "3 UK stations"."""
     unit = text[name.start : name.end]
     return unit.isupper() and (name.start == figure.end or unit in _CAPITAL_UNITS)
 

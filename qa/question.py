@@ -88,7 +88,7 @@ _RULES: list[tuple[str, str, dict[str, float]]] = [
     ("age", r"how old\b|(?:at\s+)?what age\b", AGE),  # "47", "a 28-year-old"; not "a four-year contract"
     ("duration", r"how long\b|(?:for\s+)?how many (?:years|months|weeks|days|nights|hours|minutes|decades)\b", DURATION),
     ("percentage", r"(?:what|which)\s+(?:percentage|percent|proportion|share|rate)\b|how much\b.*%", PERCENT),
-    ("change", rf"by how much\b|how (?:fast|far) (?:\w+\s+){{1,6}}?(?:{_CHANGE_VERBS})\b|how much (?:\w+\s+){{1,6}}?(?:{_CHANGE_VERBS})\b|how much (?:more|less|higher|lower|cheaper|dearer)\b", CHANGE),
+    ("change", rf"by how much\b|how fast (?:\w+\s+){{1,6}}?(?:{_CHANGE_VERBS})\b|how much (?:\w+\s+){{1,6}}?(?:{_CHANGE_VERBS})\b|how much (?:more|less|higher|lower|cheaper|dearer)\b", CHANGE),
     ("size", r"how much\b(?=.*\bweigh(?:s|ed|ing)?\b)", SIZE),  # "How much did the cubs weigh?": 140 grams, not an amount
     ("amount", r"how much\b.*[£$€¥]", MONEY),  # "How much of his £35bn …"
     ("amount", r"what (?:did|does|do|will|would|could|might) (?:[\w'’-]+\s+){1,5}?(?:cost|costs|fetch|fetched)\b", MONEY),  # "What did it cost?"
@@ -196,7 +196,8 @@ def _asks_who_one_is(words: Sequence[Word], wh_start: int) -> bool:
     if at is None or words[at].text.lower() != "who":
         return False
     rest = [w for w in words[at + 1 :] if w.pos != "PUNCT"]
-    return len(rest) >= 2 and rest[0].pos == "AUX" and all(w.pos == "PROPN" for w in rest[1:])
+    named = len(rest) >= 2 and rest[0].pos == "AUX" and all(w.pos == "PROPN" for w in rest[1:])
+    return named and _kind(rest[-1].text.lower())[0] != "person"  # "Who is Chancellor?" asks for one
 
 
 def _wh_phrases(question: str, wh: re.Match) -> tuple[str, ...]:

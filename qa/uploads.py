@@ -49,14 +49,16 @@ def add_uploads(assistant: Assistant, files: list[tuple[str, bytes]], progress=N
     results: list[UploadResult | None] = []
     saved: dict[Path, int] = {}  # file written → its position in results
     backups: dict[Path, Path] = {}
-    claimed: set[str] = set()  # JSON records' own ids this batch gives
+    claimed: set[str] = set()  # article ids this batch gives: text files' stems, JSON records' own ids
     for position, (name, data) in enumerate(files):
         reason = upload_problem(position, upload_name(name), data)
         if reason is None:
             folder.mkdir(parents=True, exist_ok=True)
-            path = _free_path(assistant, folder, upload_name(name), data, saved)
+            path = _free_path(assistant, folder, upload_name(name), data, claimed)
             if path.suffix.lower() in JSON_EXTENSIONS:
                 data = _own_ids_apart(assistant, path, data, claimed)
+            else:
+                claimed.add(path.stem)
             if path.resolve().parent != folder.resolve():  # belt and braces: never outside uploads/
                 reason = "unsafe file name"
         results.append(UploadResult(name, "rejected", "", reason) if reason else None)
@@ -106,13 +108,13 @@ def upload_problem(position: int, safe_name: str, data: bytes) -> str | None:
     return None
 
 
-def _free_path(assistant: Assistant, folder: Path, name: str, data: bytes, taken: dict[Path, int]) -> Path:
-    """folder/name, numbered when this batch already used that name's stem (its article id:
-    "story.txt" and "story.md") or when saving it there would replace another story: a saved
-    page is often just "index.html"."""
+def _free_path(assistant: Assistant, folder: Path, name: str, data: bytes, claimed: set[str]) -> Path:
+    """folder/name, numbered when this batch already gave that name's stem as an article id
+    ("story.txt" and "story.md"; a JSON record's own id "story") or when saving it there would
+    replace another story: a saved page is often just "index.html"."""
     path, stem, dot, ext = folder / name, *name.rpartition(".")
     number = 2
-    while any(p.stem == path.stem for p in taken) or _replaces_another(assistant, path, data):
+    while path.stem in claimed or _replaces_another(assistant, path, data):
         path = folder / (f"{stem}-{number}.{ext}" if dot else f"{name}-{number}")
         number += 1
     return path

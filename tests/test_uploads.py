@@ -135,3 +135,13 @@ def test_a_json_upload_named_like_another_story_or_a_batch_s_other_file_replaces
     assert [(r.status, r.articles) for r in first + results] == [("added", "story"), ("added", "story-2"), ("added", "n"), ("added", "n-2")]
     titles = {row[0]: row[1] for row in fake_assistant.articles()}
     assert titles == {"story": "Ferry returns", "story-2": "Bake sale", "n": "One", "n-2": "Two"}
+
+
+def test_a_text_file_and_a_json_record_of_one_batch_with_the_same_id_are_both_kept(fake_assistant):
+    record = json.dumps({"id": "7", "title": "Harbour bridge", "text": "The bridge reopened."}).encode()
+    results = add_uploads(fake_assistant, [("7.txt", b"Ferry timetable\n\nFerries run hourly."), ("feed.json", record)])
+    assert [(r.status, r.articles) for r in results] == [("added", "7"), ("added", "7-2")]
+    other = json.dumps({"id": "9", "title": "Library", "text": "The library opens late."}).encode()
+    story = add_uploads(fake_assistant, [("feed2.json", other), ("9.txt", b"Tram works\n\nTrams stop.")])
+    assert [(r.status, r.articles) for r in story] == [("added", "9"), ("added", "9-2")]
+
