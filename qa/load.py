@@ -211,7 +211,7 @@ def record_to_article(record: object, default_id: str, path: Path, line: int | N
     if published is not None and not isinstance(published, (str, int, float)):
         raise LoadError(path, f"field 'published' must be a date string, got {type(published).__name__}", line)
     return Article(
-        id=clean_string(str(fields["id"])) if fields["id"] not in (None, "") else default_id,
+        id=own_id(record) or default_id,
         title=normalize_text(str(fields["title"] or "")) or title_from_text(text),
         text=text,
         source=_opt_str(fields["source"]),
@@ -221,6 +221,12 @@ def record_to_article(record: object, default_id: str, path: Path, line: int | N
         meta={clean_string(k): clean_string(v) if isinstance(v, str) else v
               for k, v in record.items() if k not in ("text", "body", "content") and isinstance(v, (str, int, float))},
     )
+
+
+def own_id(record: dict) -> str | None:
+    """A JSON record's own id, if it gives one (a string or a number)."""
+    value = record.get("id")
+    return clean_string(str(value)) if isinstance(value, (str, int)) and value != "" else None
 
 
 def parse_json(raw: str, default_id: str, path: Path) -> tuple[list[Article], list[LoadError]]:

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.assistant import Assistant
-from qa.clean import clean_string
 from qa.config import UPLOADS_DIR
 from qa.index import ArticleIndex
-from qa.load import JSON_EXTENSIONS, LoadError, decode, load_file, record_to_article
+from qa.load import JSON_EXTENSIONS, LoadError, decode, load_file, own_id, record_to_article
+from qa.store import Store
 
 UPLOAD_TYPES = ("txt", "md", "html", "htm", "json", "jsonl")
 MAX_UPLOAD_MB = 5
@@ -157,34 +157,29 @@ def _own_ids_apart(assistant: Assistant, path: Path, data: bytes, claimed: set[s
             continue
         parsed.append((i, value, [r for r in (value if isinstance(value, list) else [value]) if isinstance(r, dict)]))
     records = [r for _, _, rs in parsed for r in rs]
-    own = {_own_id(r) for r in records} - {None}
-    numbering = _Numbering(assistant, path, frozenset(claimed), own)
+    own = {own_id(r) for r in records} - {None}
+    store = assistant.index.store if ArticleIndex(assistant.index_dir).exists else None
+    numbering = _Numbering(store, path, frozenset(claimed), own)
     changed = {i for i, _, rs in parsed for r in rs if numbering.renumber(r)}
     for i, value, _ in parsed:
         if i in changed:
             lines[i] = json.dumps(value)  # ASCII escapes: a lone surrogate stays one, as the loader reads it
-    claimed.update(_own_id(r) for r in records if _own_id(r))
+    claimed.update(numbering.given.values())  # the ids its records end with
     return "\n".join(lines).encode() if changed else data
-
-
-def _own_id(record: dict) -> str | None:
-    """A record's own id, as the loader reads it."""
-    value = record.get("id")
-    return clean_string(str(value)) if isinstance(value, (str, int)) and value != "" else None
 
 
 @dataclass
 class _Numbering:
     """Numbered ids for one upload's records whose own id is taken."""
 
-    assistant: Assistant
+    store: Store | None  # the index's, when there is one
     path: Path
     claimed: frozenset[str]  # ids earlier files of the batch give
     own: set[str]  # ids this file gives
     given: dict = field(default_factory=dict)  # own id → the id its records get
 
     def renumber(self, record: dict) -> bool:
-        record_id = _own_id(record)
+        record_id = own_id(record)
         if record_id is None:
             return False
         try:
@@ -197,7 +192,7 @@ class _Numbering:
         return record["id"] != record_id
 
     def _free(self, record_id: str, article) -> str:
-        store = self.assistant.index.store if ArticleIndex(self.assistant.index_dir).exists else None
+        store = self.store
         stored = store.article(record_id) if store else None
         if record_id not in self.claimed and (stored is None or stored.title == article.title):
             return record_id  # new, or a new version
