@@ -45,6 +45,7 @@ QUESTION_SETS = {
     "fresh-13": ROOT / "bench" / "bbc_fresh13.jsonl",
     "fresh-14": ROOT / "bench" / "bbc_fresh14.jsonl",
     "fresh-15": ROOT / "bench" / "bbc_fresh15.jsonl",
+    "fresh-16": ROOT / "bench" / "bbc_fresh16.jsonl",
 }
 
 

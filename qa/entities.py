@@ -41,6 +41,11 @@ NAME = "NAME"  # a proper name the recogniser left untagged
 _MODEL_NUMBER = re.compile(r"\d{2,5}")
 _WEEKDAY_PAPER = re.compile(r"\b[Tt]he (?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)$")
 _NAME_JOINS = {"of", "and", "&", "for", "de", "du", "la", "von", "van"}
+_PARTICLE = r"de|du|des|della|di|da|del|dos|das|von|van(?: der| den)?|de la"  # "Piero della" + "Francesco"
+_OF_JOIN = re.compile(rf" (?:of(?: the)?|pour|{_PARTICLE}) ")  # "Muslim Council" + "of" + "Britain", "Fondation pour l'Enfance"
+_PARTICLE_JOIN = re.compile(rf" (?:{_PARTICLE}) ")  # what joins a person's name; not "of" ("Brandt of Germany")
+_JOINED_ON = {"ORG", "FAC", "WORK_OF_ART", "EVENT", "LAW", NAME}  # names an "of" phrase continues
+_JOINED_TO = {"GPE", "LOC", "ORG", "FAC", NAME}
 _DASH_CLAUSE = re.compile(r"\s+[-–—]\s+[a-z]")
 _FIRST_NAME_AS = {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", NAME}  # labels a first name gets when tagged apart
 _DATE_OR_COUNT = {"DATE", "TIME", "CARDINAL", "ORDINAL"}
@@ -91,6 +96,8 @@ _NO_NUMBER = re.compile(  # a count or amount of these words alone says none: "u
 _TRAILING = re.compile(r"(?:[\s,;&*/–—£$€¥-]|\s['‘’\"“])+$")
 _FULL_STOP = re.compile(r"(?<!\b[a-z]\.[a-z])\.$", re.I)  # a sentence's full stop after a figure ("142 km/h."), not "a.m."
 _NAMED_STORM = re.compile(r"(?:Tropical\s+)?(?:Storm|Hurricane|Typhoon|Cyclone)\s+[A-Z]")  # "Storm Beatrix": an event, not a person
+_PLACE_MARK = re.compile(r"-(?:based|born|bred|raised)\b")
+_PLACE_MARKED = {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC"}  # kinds the small model gives such a place
 _FREQUENCIES = {"annual", "annually", "daily", "weekly", "monthly", "yearly", "quarterly", "nightly", "hourly"}  # no date
 
 
@@ -178,7 +185,8 @@ def _people(text: str, entities: list[Entity]) -> list[Entity]:
 
 def _recognised(text: str, doc) -> list[Entity]:
     """spaCy's entities, repaired: "annual" or "weekly" is tagged a date but says how often, "up to"
-    a count but says none; a mark after one is no part of it ("$5 &"); a capitalised word with
+    a count but says none; a mark after one is no part of it ("$5 &"); a name before "-based" or
+    "-born" is a place ("Glasgow-based", tagged a person); a capitalised word with
     digits ("Euro1080", "PS2") is a name, not a date or a count; and a bare number is no name
     after a currency sign ("$" + "280bn" tagged a person) or before a unit ("210 hectares")."""
     out = []
@@ -193,6 +201,8 @@ def _recognised(text: str, doc) -> list[Entity]:
                 label = "CARDINAL"  # "210" of "210 hectares", tagged a product; not "its 747 fleet"
         if label in _FIRST_NAME_AS and _NAMED_STORM.match(e.text):
             label = "EVENT"
+        elif label in _PLACE_MARKED and _PLACE_MARK.match(text, e.end_char):
+            label = "GPE"  # "Glasgow-based", "Belfast-born": a place; not "Linux-based", a product
         kept = _TRAILING.sub("", e.text)
         end = e.start_char + len(_FULL_STOP.sub("", kept) if label in _NUMERIC else kept)
         if end > e.start_char:
@@ -290,7 +300,8 @@ def _with_unlabelled(doc, entities: list[Entity]) -> list[Entity]:
             following = doc[following.i + 1]  # "The Passion of the Christ"
         article = token.text == "the" and run and run[-1].text in _NAME_JOINS
         model = hyphen and following is not None and any(c.isdigit() for c in following.text)  # "SGH-i300"
-        joins = run and (token.text in _NAME_JOINS or hyphen or article) and following is not None and (following.text[:1].isupper() or model)
+        clitic = run and not run[-1].whitespace_ and token.text.lower().replace("’", "'") in ("'s", "n't")  # "A Boy's Eyes", "Don't"
+        joins = run and (token.text in _NAME_JOINS or hyphen or article or clitic) and following is not None and (following.text[:1].isupper() or model)
         numbered = run and (token.text[:1].isdigit() or run[-1].text == "-" and any(c.isdigit() for c in token.text)) \
             and not _SCORE.match(doc.text, token.idx)  # "Halo 2", not "Zvonareva 6-1 6-0"
         if free[token.i] and (token.text[:1].isupper() or numbered or joins):
@@ -314,8 +325,9 @@ def _with_unlabelled(doc, entities: list[Entity]) -> list[Entity]:
 
 def _joined(text: str, entities: list[Entity]) -> list[Entity]:
     """Names the recogniser cuts in two: a model number after a name ("Nokia 3220", which it
-    calls a date), a newspaper named for a weekday ("the Sunday Business") and a peer's place
-    ("Lord Walker of Gestingthorpe")."""
+    calls a date), a newspaper named for a weekday ("the Sunday Business"), a peer's place
+    ("Lord Walker of Gestingthorpe"), a name's "of" phrase ("The Muslim Council" + "Britain",
+    "Flight of the" + "Phoenix") and a name's particle ("Piero della" + "Francesco")."""
     out = []
     for entity in entities:
         before = out[-1] if out else None
@@ -331,6 +343,12 @@ def _joined(text: str, entities: list[Entity]) -> list[Entity]:
             if before.label == "DATE" and entity.label in ("ORG", NAME) and _WEEKDAY_PAPER.search(text, 0, before.end):
                 out[-1] = Entity(before.start, entity.end, "ORG")
                 continue
+        joined = before and entity.label in _JOINED_TO | {"PERSON"} and (
+            before.label in _JOINED_ON and _OF_JOIN.fullmatch(text, before.end, entity.start)
+            or before.label == "PERSON" and _PARTICLE_JOIN.fullmatch(text, before.end, entity.start))
+        if joined:
+            out[-1] = Entity(before.start, entity.end, before.label)
+            continue
         peerage = entity.label in ("GPE", "LOC", NAME) and _OF_PLACE.fullmatch(text, before.end, entity.end) if before else False
         if peerage and before.label == "PERSON" and _PEER.match(text, before.start):
             out[-1] = Entity(before.start, entity.end, "PERSON")  # "Lord Walker of Gestingthorpe", a peer's title

@@ -18,7 +18,7 @@ import numpy as np
 
 from qa.config import Config
 from qa.embed import Embedder
-from qa.entities import HONORIFICS, Entity, EntityTagger
+from qa.entities import HONORIFICS, PERSON_NOUNS, Entity, EntityTagger
 from qa.index import ArticleIndex
 from qa.question import PROPER_NAMES, AnswerType, asked_clause, expected_answer, singular
 from qa.schema import Answer, Passage
@@ -68,6 +68,8 @@ _RATIO = re.compile(rf"\s+in\s+(?:{_COUNT_WORD})\b(?!\s+(?:years?|months?|weeks?
 _YEAR = re.compile(r"(?:(?:in|the|early|late|mid-?)\s+)*\d{3,4}s?", re.I)  # a date that is a year: "1337", "in the 1990s"
 _AGE = re.compile(r"-year-old\b|\baged\b", re.I)
 _AGE_IN_COMMAS = re.compile(r", \d{1,3},")  # "Glenn Hoddle, 47, …"
+_AGED_ONE = re.compile(rf"\s+(?:[A-Z]|(?:{PERSON_NOUNS})\b)")  # "62-year-old Sir Paul", "a 28-year-old man": a person's age
+_DEMONYM_ENDINGS = {"n", "an", "ian", "ean", "es", "ese", "ish", "i"}  # stemmed: "japanes"
 _TIME_SPAN = re.compile(r"\b(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|century|centuries|nights?|seasons?)\b", re.I)
 _CONVERSION = re.compile(r"\s\((?:[^()]*;\s)?")  # between an amount and its conversion: "1.16bn euros ($1.5bn; £800m)"
 _COUNTED = re.compile(r"\s(?!(?:this|was|is|has|his|its|as|plus|unless|less|thus|does|goes|us|yes|always|perhaps)\b)[a-z]+s\b")
@@ -373,9 +375,10 @@ class ExtractiveReader:
 
     def _named_in_question(self, phrase: str, terms: dict) -> bool:
         """Every word of the phrase is in the question ("Mr Brown" when it names Gordon Brown,
-        "Lenovo Group" when it names Lenovo)."""
+        "Lenovo Group" when it names Lenovo), or its people's word is ("South Australia" when it
+        asks about a South Australian mine, "Europe" for a European country)."""
         tokens = set(self.index.tokenize([_COMPANY_SUFFIX.sub("", _HONORIFIC.sub("", phrase))])[0])
-        return bool(tokens) and tokens <= set(terms)
+        return bool(tokens) and all(t in terms or any(_demonym_of(term, t) for term in terms) for t in tokens)
 
     def _answer(self, best: Candidate, ranking: Ranking) -> Answer:
         passage = best.passage
@@ -452,6 +455,8 @@ def _weight(entity: Entity, wanted: AnswerType, candidate: Candidate) -> float:
         weight *= POINT_IN_TIME  # "Since which year?": not "November"
     if wanted.name in ("duration", "length") and entity.label == "DATE" and not _TIME_SPAN.search(text):
         weight *= POINT_IN_TIME  # "How long …": "two to three weeks", not "Tuesday" (a thing's age is one: "the 15-year-old ban")
+    if wanted.name in ("duration", "length") and _AGE.search(text) and _AGED_ONE.match(candidate.text, entity.end):
+        weight *= POINT_IN_TIME  # "How long …": not "62-year-old Sir Paul" (a thing's age is a span: "the 15-year-old ban")
     if wanted.name == "age" and (_AGE.search(text) or _AGE_IN_COMMAS.fullmatch(candidate.text, max(0, entity.start - 2), entity.end + 1)):
         weight = 1.0  # "How old …": "a 28-year-old", "Glenn Hoddle, 47,"
     elif wanted.name == "age" and entity.label == "DATE":
@@ -490,6 +495,11 @@ def _terms_near(words: list[re.Match], stems: list[str], entity: Entity, terms: 
             gaps[stem] = min(gaps.get(stem, len(stems)), first - i if i < first else i - last)
     near = sum(terms[t] * max(0.0, 1 - (gap - 1) / AROUND_WORDS) for t, gap in gaps.items())
     return near / (sum(terms.values()) or 1.0)
+
+
+def _demonym_of(term: str, stem: str) -> bool:
+    """A people's word made from a place's stem: "australian", "european", "indian"."""
+    return len(stem) >= 4 and term.startswith(stem) and term[len(stem) :] in _DEMONYM_ENDINGS
 
 
 def _already_given(phrase: str, given: frozenset[str]) -> bool:

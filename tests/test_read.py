@@ -312,6 +312,14 @@ def test_an_apposition_reaches_past_capitalised_words(reader):
     # a title with "of the" inside; a name the tagger gave no kind, right after the question's verb
     ("Which Mel Gibson film won best drama?", "Mel Gibson's The Passion of the Christ won best drama at the awards.", "The Passion of the Christ"),
     ("Which character did she play in Mike Leigh's film Vera Drake?", "She played Nellie in Mike Leigh's film Vera Drake, which won a prize at the Venice Film Festival.", "Nellie"),
+    # the place a people's word of the question names is no answer
+    ("What is the name of the South Australian mine the firm owns?", "It owns the Olympic Dam mine in South Australia, the largest of its kind.", "Olympic Dam"),
+    ("Which European country saw the biggest jump?", "Broadband users in Europe rose, with Italy seeing the biggest jump.", "Italy"),
+    # a person's age is no length of time; a thing's is
+    ("How long was the singer's set?", "Organisers booked 62-year-old Sir Paul, who played a 12-minute set at half-time.", "12-minute"),
+    ("How long was the ban?", "The 15-year-old ban on imports was lifted by the government on Monday.", "15-year-old"),
+    # a name's "of" phrase and its apostrophes are part of it
+    ("Which organisation complained to Ofcom?", "The Muslim Council of Britain has complained to broadcasting watchdog Ofcom.", "The Muslim Council of Britain"),
 ])
 def test_the_answer_phrase_of_one_sentence(reader, question, sentence, expected):
     assert _ask(reader, question, (_passage("story", "Story", [sentence]),)).text == expected
