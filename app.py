@@ -262,10 +262,14 @@ def citation_card(assistant: Assistant, citation: Citation, key: str) -> None:
 
 @st.dialog("Full article", width="large")
 def show_article(assistant: Assistant, citation: Citation) -> None:
-    article = assistant.index.store.article(citation.article_id)
-    if article is None:
-        st.caption("This article is no longer in the library.")
-        return
+    store = assistant.index.store
+    article = store.article(citation.article_id)
+    if article is None:  # removed: a copy of it, if one is left, holds the same story
+        article = next((a for a in map(store.article, citation.also_in) if a is not None), None)
+        if article is None:
+            st.caption("This article is no longer in the library.")
+            return
+        st.caption(f"The cited article is no longer in the library; this is its copy, {article.id}.")
     if article.text[citation.passage_start : citation.passage_end] != citation.passage:
         st.caption("This article has changed since this answer; the passage is no longer marked.")
     current = replace(citation, title=article.title, source=article.source, url=article.url, published=article.published)
@@ -434,7 +438,7 @@ def remove_article_panel(assistant: Assistant) -> None:
     if not rows:
         return
     copies = sum(1 for r in rows if r[5])
-    with st.expander(f"Loaded articles ({len(rows)}" + (f", {copies} of them {'a copy' if copies == 1 else 'copies'})" if copies else ")")):
+    with st.expander(f"Loaded articles ({len(rows):,}" + (f", {copies:,} of them {'a copy' if copies == 1 else 'copies'})" if copies else ")")):
         st.dataframe(
             [{"title": r[1], "source": r[2] or "", "date": r[3] or "", "passages": r[4], "id": r[0],
               "copy of": r[5] or ""} for r in rows],

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from qa.clean import normalize_text
 from qa.config import Config, default_index_dir
-from qa.conversation import FollowUp, Turn, may_be_new, resolve, too_vague
+from qa.conversation import FollowUp, Turn, may_be_new, resolve, surely_new, too_vague
 from qa.embed import Embedder
 from qa.entities import EntityTagger
 from qa.index import ArticleIndex
@@ -134,6 +134,8 @@ class Assistant:
         self.index  # opens the index first: it decides which model embeds the question
         opened = time.perf_counter()
         followup = resolve(question, history)
+        if surely_new(question, followup, self.index):
+            followup = resolve(question, None)  # the conversation's story cannot answer it
         options = {"limit": max(top_k or self.config.top_k, self.config.read_passages) * self.config.max_per_article,
                    "mode": retrieval, "keep": keep, "recent": asks_for_latest(question)}
         reading = self._read(question, followup, **options)

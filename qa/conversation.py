@@ -77,17 +77,33 @@ def may_be_new(question: str, followup: FollowUp, index: ArticleIndex) -> bool:
     the story's words ("Which contractor did the work?"). With a pronoun or an opening "and" or
     "what about", only a rare word missing counts ("How much did it cost?" stays with the
     conversation; "What about the Norbury Water attack?" may not)."""
+    verdict = _subject(question, followup, index)
+    return verdict is not None and (verdict or not followup.pronoun and not followup.continues)
+
+
+def surely_new(question: str, followup: FollowUp, index: ArticleIndex) -> bool:
+    """Whether a question in a conversation starts a new subject for sure, so that the conversation's
+    story is not read for it: one with neither a pronoun nor an opening "and", most of whose term
+    weight the story lacks, a rare word among it ("What is the capital of France?" after a bridge's
+    story, which has a "capital reserve")."""
+    return bool(_subject(question, followup, index)) and not followup.pronoun and not followup.continues
+
+
+def _subject(question: str, followup: FollowUp, index: ArticleIndex) -> bool | None:
+    """None when the question keeps the conversation's subject; else whether a rare word of it is
+    missing from the conversation's story (False: only common ones are, which may be a new subject
+    when no pronoun ties it to the story)."""
     if not followup.context:
-        return False
+        return None
     terms, ceiling = question_terms(index, question), index.idf([UNSEEN])[UNSEEN]  # a word no passage has: the rarest
     stories = [a for a in (index.store.article(i) for i in followup.prefer) if a is not None]
     if not stories:
         return True
     known = set().union(*(index.tokenize([f"{a.title}\n{a.text}"])[0] for a in stories))
     unknown = {t: w for t, w in terms.items() if t not in known}
-    if (followup.pronoun or followup.continues) and not any(w >= RARE * ceiling for w in unknown.values()):
-        return False
-    return sum(unknown.values()) >= NEW_SUBJECT_SHARE * sum(terms.values()) > 0
+    if not sum(unknown.values()) >= NEW_SUBJECT_SHARE * sum(terms.values()) > 0:
+        return None
+    return any(w >= RARE * ceiling for w in unknown.values())
 
 
 def too_vague(question: str, followup: FollowUp, index: ArticleIndex) -> bool:

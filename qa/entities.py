@@ -41,11 +41,20 @@ NAME = "NAME"  # a proper name the recogniser left untagged
 _MODEL_NUMBER = re.compile(r"\d{2,5}")
 _WEEKDAY_PAPER = re.compile(r"\b[Tt]he (?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)$")
 _NAME_JOINS = {"of", "and", "&", "for", "de", "du", "la", "von", "van"}
+_OPEN_RANGE = re.compile(r"\s(?:and|to|until|till|or)$")  # a date range the recogniser cut after its joining word
 _PARTICLE = r"de|du|des|della|di|da|del|dos|das|von|van(?: der| den)?|de la"  # "Piero della" + "Francesco"
 _OF_JOIN = re.compile(rf" (?:of(?: the)?|pour|{_PARTICLE}) ")  # "Muslim Council" + "of" + "Britain", "Fondation pour l'Enfance"
 _PARTICLE_JOIN = re.compile(rf" (?:{_PARTICLE}) ")  # what joins a person's name; not "of" ("Brandt of Germany")
 _JOINED_ON = {"ORG", "FAC", "WORK_OF_ART", "EVENT", "LAW", NAME}  # names an "of" phrase continues
 _JOINED_TO = {"GPE", "LOC", "ORG", "FAC", NAME}
+# A post's "of" names the employer asked about ("Chief Operating Officer of Sony"): no join
+_POST = re.compile(r"(?:Officer|President|CEO|Director|Secretary|Undersecretary|Chairman|Chairwoman|Executive|Governor|Leader"
+                   r"|Speaker|Professor|Head|Chief|Minister|Spokesman|Editor|Manager)$")
+# A firm or a person "of" a place says where it is ("Samsung of South Korea", "Fabrice Santoro of France"), unless
+# the name ends in a noun of a body a place is part of ("The Muslim Council of Britain") or is a lone untagged word ("Flight of the Phoenix")
+_OF_PLACE_NOUN = re.compile(r"(?:Council|Bank|Guild|Association|Federation|Union|Society|Institute|University|College"
+                            r"|Academy|Museum|Church|Court|Parliament|Assembly|Chamber|Board|Commission|Committee|League|Party"
+                            r"|House|Republic|Kingdom|Duke|Duchess|Earl|Archbishop|Bishop|Justice|Treaty|City|Port|Bay|Isle)$")
 _DASH_CLAUSE = re.compile(r"\s+[-–—]\s+[a-z]")
 _FIRST_NAME_AS = {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", NAME}  # labels a first name gets when tagged apart
 _DATE_OR_COUNT = {"DATE", "TIME", "CARDINAL", "ORDINAL"}
@@ -97,7 +106,8 @@ _TRAILING = re.compile(r"(?:[\s,;&*/–—£$€¥-]|\s['‘’\"“])+$")
 _FULL_STOP = re.compile(r"(?<!\b[a-z]\.[a-z])\.$", re.I)  # a sentence's full stop after a figure ("142 km/h."), not "a.m."
 _NAMED_STORM = re.compile(r"(?:Tropical\s+)?(?:Storm|Hurricane|Typhoon|Cyclone)\s+[A-Z]")  # "Storm Beatrix": an event, not a person
 _PLACE_MARK = re.compile(r"-(?:based|born|bred|raised)\b")
-_PLACE_MARKED = {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC"}  # kinds the small model gives such a place
+_PLACE_MARKED = {"PERSON", "GPE", "LOC", "FAC"}  # kinds the small model gives such a place; not a people's word ("Australian-born")
+_BORN = re.compile(r"-(?:born|bred|raised)\b")  # … nor, but for these, a firm ("Intel-based")
 _FREQUENCIES = {"annual", "annually", "daily", "weekly", "monthly", "yearly", "quarterly", "nightly", "hourly"}  # no date
 
 
@@ -201,7 +211,7 @@ def _recognised(text: str, doc) -> list[Entity]:
                 label = "CARDINAL"  # "210" of "210 hectares", tagged a product; not "its 747 fleet"
         if label in _FIRST_NAME_AS and _NAMED_STORM.match(e.text):
             label = "EVENT"
-        elif label in _PLACE_MARKED and _PLACE_MARK.match(text, e.end_char):
+        elif label in _PLACE_MARKED and _PLACE_MARK.match(text, e.end_char) or label == "ORG" and _BORN.match(text, e.end_char):
             label = "GPE"  # "Glasgow-based", "Belfast-born": a place; not "Linux-based", a product
         kept = _TRAILING.sub("", e.text)
         end = e.start_char + len(_FULL_STOP.sub("", kept) if label in _NUMERIC else kept)
@@ -300,7 +310,7 @@ def _with_unlabelled(doc, entities: list[Entity]) -> list[Entity]:
             following = doc[following.i + 1]  # "The Passion of the Christ"
         article = token.text == "the" and run and run[-1].text in _NAME_JOINS
         model = hyphen and following is not None and any(c.isdigit() for c in following.text)  # "SGH-i300"
-        clitic = run and not run[-1].whitespace_ and token.text.lower().replace("’", "'") in ("'s", "n't")  # "A Boy's Eyes", "Don't"
+        clitic = run and not run[-1].whitespace_ and token.text.lower().replace("’", "'") == "n't"  # "Don't" (a "'s" may end an owner's name)
         joins = run and (token.text in _NAME_JOINS or hyphen or article or clitic) and following is not None and (following.text[:1].isupper() or model)
         numbered = run and (token.text[:1].isdigit() or run[-1].text == "-" and any(c.isdigit() for c in token.text)) \
             and not _SCORE.match(doc.text, token.idx)  # "Halo 2", not "Zvonareva 6-1 6-0"
@@ -314,6 +324,8 @@ def _with_unlabelled(doc, entities: list[Entity]) -> list[Entity]:
     for run in runs:
         while run and (run[0].is_stop or run[0].text in _NAME_JOINS) and _opens(run[0]):
             run = run[1:]  # "But Real …", "The Apple Powerbook" opening a sentence
+        while run and run[0].text.lower().replace("’", "'") == "n't":
+            run = run[1:]  # "Don't" opening a sentence, its "Do" dropped
         while run and (run[-1].text in _NAME_JOINS or run[-1].text == "the"):
             run = run[:-1]  # "Lord of the" before a name the recogniser took
         lone = len(run) == 1 and (_opens(run[0]) or run[0].text.rstrip(".") in HONORIFICS)  # "Mr" of "Mr Brown"
@@ -325,7 +337,8 @@ def _with_unlabelled(doc, entities: list[Entity]) -> list[Entity]:
 
 def _joined(text: str, entities: list[Entity]) -> list[Entity]:
     """Names the recogniser cuts in two: a model number after a name ("Nokia 3220", which it
-    calls a date), a newspaper named for a weekday ("the Sunday Business"), a peer's place
+    calls a date), a date range cut after its "and" ("between March and" + "April 2004"), a
+    newspaper named for a weekday ("the Sunday Business"), a peer's place
     ("Lord Walker of Gestingthorpe"), a name's "of" phrase ("The Muslim Council" + "Britain",
     "Flight of the" + "Phoenix") and a name's particle ("Piero della" + "Francesco")."""
     out = []
@@ -340,11 +353,14 @@ def _joined(text: str, entities: list[Entity]) -> list[Entity]:
             if (entity.label == "PERSON" or role) and before.label in _FIRST_NAME_AS and lone:  # not "London Ken Livingstone"
                 out[-1] = Entity(before.start, entity.end, "PERSON")  # "Maciej Sundra", tagged as a place and a person
                 continue
+            if before.label == entity.label == "DATE" and _OPEN_RANGE.search(text, before.start, before.end):
+                out[-1] = Entity(before.start, entity.end, "DATE")  # "between March and" + "April 2004"
+                continue
             if before.label == "DATE" and entity.label in ("ORG", NAME) and _WEEKDAY_PAPER.search(text, 0, before.end):
                 out[-1] = Entity(before.start, entity.end, "ORG")
                 continue
         joined = before and entity.label in _JOINED_TO | {"PERSON"} and (
-            before.label in _JOINED_ON and _OF_JOIN.fullmatch(text, before.end, entity.start)
+            before.label in _JOINED_ON and _OF_JOIN.fullmatch(text, before.end, entity.start) and _of_one_name(text, before, entity)
             or before.label == "PERSON" and _PARTICLE_JOIN.fullmatch(text, before.end, entity.start))
         if joined:
             out[-1] = Entity(before.start, entity.end, before.label)
@@ -355,6 +371,16 @@ def _joined(text: str, entities: list[Entity]) -> list[Entity]:
             continue
         out.append(entity)
     return out
+
+
+def _of_one_name(text: str, name: Entity, then: Entity) -> bool:
+    """Whether a name and the name after its "of" are one ("The Muslim Council of Britain"), not
+    a post and its employer ("Chief Operating Officer of Sony") nor a firm and its country."""
+    words = text[name.start : name.end]
+    if _POST.search(words):
+        return False
+    lone = name.label == NAME and re.fullmatch(r"[A-Z][a-z]+", words)
+    return then.label not in ("GPE", "LOC") or bool(lone or _OF_PLACE_NOUN.search(words))
 
 
 def _opens(token) -> bool:

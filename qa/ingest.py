@@ -104,11 +104,9 @@ class Ingestor:
         if stored and stored[0] == article.content_hash:
             report.unchanged += 1
             return "unchanged"
-        original = (
-            store.find_copy(article.text_hash, exclude=article.id)
-            or self._pending_copy(article)
-            or store.find_near_copy(article.text, exclude=article.id)
-        )
+        original = store.find_copy(article.text_hash, exclude=article.id) or self._pending_copy(article)
+        if not original and not stored:  # an edited article is not a copy of its near copy: it takes over from it (_flush)
+            original = store.find_near_copy(article.text, exclude=article.id)
         if original:
             self._flush(report)  # the original must be stored before its copy points at it
             with store.transaction():
@@ -189,6 +187,8 @@ class Ingestor:
                 elif stored:
                     removed.extend(store.delete_article(article.id))
                 store.put_article(article)
+                while stored and (older := store.find_near_copy(article.text, exclude=article.id)):
+                    removed.extend(store.demote(older, article.id))  # the edited text is the one to cite
             ids = store.put_chunks(chunks, vectors)
         self.index.apply(removed, ids, vectors)  # only what was committed
         report.chunks += len(chunks)

@@ -117,7 +117,8 @@ _HEADS: list[tuple[str, str, dict[str, float]]] = [
     ("duration", "time|duration", DURATION),  # "What was her time?": a race time, or a time of day
     ("percentage", "percentage|percent|proportion|share|rate|stake|holding", PERCENT),
     ("amount", "price|sum|fee|amount|fine|salary|bill|value|cost|budget|wage|pay|bonus|fortune|compensation|damages|profit|revenue|loss|debt|deficit|surplus|turnover|gift|donation|loan|grant", MONEY),
-    ("number", "number|total|size|score|margin|attendance|population|majority|tally|crowd|age", COUNT),
+    ("age", "age", AGE),  # "What was the driver's age?"
+    ("number", "number|total|size|score|margin|attendance|population|majority|tally|crowd", COUNT),
     ("level", "target|quota|limit|ceiling|threshold", LEVEL),  # a count, or an amount: "the threshold for inheritance tax"
     ("rank", "ranking|rank|position|minute|round|lap", RANK),  # "In which minute did he score?": the 84th
     ("measure", "dimension|speed|temperature|height|weight|distance|length|capacity|pressure|depth|width|area|volume", MEASURE),

@@ -24,8 +24,11 @@ from qa.question import PROPER_NAMES, AnswerType, asked_clause, expected_answer,
 from qa.schema import Answer, Passage
 
 # Words of a question that no answer sentence is told apart by ("When did that happen?")
-_QUESTION_WORDS = {"who", "whom", "whose", "what", "when", "where", "which", "why", "how", "much", "mani", "many", "did", "does", "do",
-                   "happen", "occur"}
+_QUESTION_WORDS = {"who", "whom", "whose", "what", "when", "where", "which", "why", "how", "much", "mani", "many", "did", "does", "doe", "do",
+                   "happen", "occur"}  # stemmed, as the tokenizer gives them: "does" is "doe"
+# "How long", "how far": the word after "how" asks for a measure, it names nothing the sentence holds
+# (not "old", which "47-year-old" holds)
+_HOW_WORD = re.compile(r"\bhow\s+(long|far|big|often|tall|soon|large|high|wide|deep|heavy|fast|quickly|late|early)\b", re.I)
 WEIGHTS = {"terms": 0.45, "context": 0.0, "dense": 0.35, "rank": 0.05, "beside": 0.2, "around": 0.3, "led": 0.15}  # tuned: bench/tune_reader.py
 AROUND_WORDS = 12  # question words this close to an answer count towards `around`, the nearer the more
 BESIDE_WORDS = 3  # an answer this close to the noun the question asks about ("lawyer Louise Christian"); an apposition may be longer
@@ -68,8 +71,11 @@ _RATIO = re.compile(rf"\s+in\s+(?:{_COUNT_WORD})\b(?!\s+(?:years?|months?|weeks?
 _YEAR = re.compile(r"(?:(?:in|the|early|late|mid-?)\s+)*\d{3,4}s?", re.I)  # a date that is a year: "1337", "in the 1990s"
 _AGE = re.compile(r"-year-old\b|\baged\b", re.I)
 _AGE_IN_COMMAS = re.compile(r", \d{1,3},")  # "Glenn Hoddle, 47, …"
+_POSSESSIVE = re.compile(r"['’]s?$")
+_AGED_BEFORE = re.compile(r"\baged\s+$", re.I)
 _AGED_ONE = re.compile(rf"\s+(?:[A-Z]|(?:{PERSON_NOUNS})\b)")  # "62-year-old Sir Paul", "a 28-year-old man": a person's age
-_DEMONYM_ENDINGS = {"n", "an", "ian", "ean", "es", "ese", "ish", "i"}  # stemmed: "japanes"
+_DEMONYM_ENDINGS = {"n", "an", "ian", "ean", "es", "ese", "ish"}  # stemmed: "japanes"
+_PLACES = {"GPE", "LOC"}
 _TIME_SPAN = re.compile(r"\b(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|century|centuries|nights?|seasons?)\b", re.I)
 _CONVERSION = re.compile(r"\s\((?:[^()]*;\s)?")  # between an amount and its conversion: "1.16bn euros ($1.5bn; £800m)"
 _COUNTED = re.compile(r"\s(?!(?:this|was|is|has|his|its|as|plus|unless|less|thus|does|goes|us|yes|always|perhaps)\b)[a-z]+s\b")
@@ -125,6 +131,7 @@ class Ranking:
     abbreviations: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())  # the question's acronyms, its names' initials
     numbers: frozenset[str] = frozenset()  # the numbers the question names ("2010", "1.5")
     asked: frozenset[str] = frozenset()  # the question's own terms, not its conversation's
+    surnames: frozenset[str] = frozenset()  # names the question gives alone ("Who did Okafor meet?"), in lower case
 
 
 def evidence(candidate: Candidate, ranking: Ranking) -> tuple[float, float, float]:
@@ -185,7 +192,7 @@ class ExtractiveReader:
             terms.update({t: w * CONTEXT_WEIGHT for t, w in self._terms(context).items() if t not in terms})
         query = f"{context} {question}" if context else question
         terms.update(self._acronyms_used(query, candidates, terms))
-        ranking = Ranking([], wanted, terms, avoid, _abbreviations(query), _numbers(question), asked=asked)
+        ranking = Ranking([], wanted, terms, avoid, _abbreviations(query), _numbers(question), asked=asked, surnames=_lone_names(question))
         if not candidates:
             return ranking
         self._score_terms(ranking.terms, candidates)
@@ -291,7 +298,8 @@ class ExtractiveReader:
         """An entity of a label the asked type takes, that the question does not already name
         (in its words or as initials: "BA" for British Airways) and that was not the answer given before."""
         phrase = sentence[entity.start : entity.end]
-        named = self._named_in_question(phrase, ranking.terms) or _abbreviates(phrase, ranking.abbreviations)
+        named = self._named_in_question(phrase, ranking.terms, entity.label in _PLACES) or _abbreviates(phrase, ranking.abbreviations)
+        named = named or entity.label == "PERSON" and " " in phrase and _POSSESSIVE.sub("", phrase.split()[-1]).lower() in ranking.surnames
         return entity.label in ranking.wanted.labels and not _already_given(phrase, ranking.avoid) and not named
 
     def _beside_head(self, sentence: str, entities: list[Entity], wanted: AnswerType) -> tuple[frozenset[Entity], frozenset[Entity]]:
@@ -373,12 +381,12 @@ class ExtractiveReader:
         words = list(re.finditer(r"\w+", text))
         return words, self.index.stem([w.group(0).lower() for w in words])
 
-    def _named_in_question(self, phrase: str, terms: dict) -> bool:
+    def _named_in_question(self, phrase: str, terms: dict, place: bool = False) -> bool:
         """Every word of the phrase is in the question ("Mr Brown" when it names Gordon Brown,
-        "Lenovo Group" when it names Lenovo), or its people's word is ("South Australia" when it
-        asks about a South Australian mine, "Europe" for a European country)."""
+        "Lenovo Group" when it names Lenovo), or, for a place, its people's word is ("South
+        Australia" when it asks about a South Australian mine, "Europe" for a European country)."""
         tokens = set(self.index.tokenize([_COMPANY_SUFFIX.sub("", _HONORIFIC.sub("", phrase))])[0])
-        return bool(tokens) and all(t in terms or any(_demonym_of(term, t) for term in terms) for t in tokens)
+        return bool(tokens) and all(t in terms or place and any(_demonym_of(term, t) for term in terms) for t in tokens)
 
     def _answer(self, best: Candidate, ranking: Ranking) -> Answer:
         passage = best.passage
@@ -424,7 +432,8 @@ class ExtractiveReader:
 
 def question_terms(index: ArticleIndex, question: str) -> dict[str, float]:
     """The question's words that tell passages apart (stemmed, as BM25 has them), with their rarity."""
-    tokens = [t for t in index.tokenize([question])[0] if t not in _QUESTION_WORDS]
+    asking = set(index.tokenize([" ".join(_HOW_WORD.findall(question))])[0]) if _HOW_WORD.search(question) else set()
+    tokens = [t for t in index.tokenize([question])[0] if t not in _QUESTION_WORDS and t not in asking]
     return index.idf(list(dict.fromkeys(tokens)))
 
 
@@ -457,8 +466,9 @@ def _weight(entity: Entity, wanted: AnswerType, candidate: Candidate) -> float:
         weight *= POINT_IN_TIME  # "How long …": "two to three weeks", not "Tuesday" (a thing's age is one: "the 15-year-old ban")
     if wanted.name in ("duration", "length") and _AGE.search(text) and _AGED_ONE.match(candidate.text, entity.end):
         weight *= POINT_IN_TIME  # "How long …": not "62-year-old Sir Paul" (a thing's age is a span: "the 15-year-old ban")
-    if wanted.name == "age" and (_AGE.search(text) or _AGE_IN_COMMAS.fullmatch(candidate.text, max(0, entity.start - 2), entity.end + 1)):
-        weight = 1.0  # "How old …": "a 28-year-old", "Glenn Hoddle, 47,"
+    if wanted.name == "age" and (_AGE.search(text) or _AGE_IN_COMMAS.fullmatch(candidate.text, max(0, entity.start - 2), entity.end + 1)
+                                 or _AGED_BEFORE.search(candidate.text, 0, entity.start)):
+        weight = 1.0  # "How old …": "a 28-year-old", "Glenn Hoddle, 47,", "aged 31"
     elif wanted.name == "age" and entity.label == "DATE":
         weight *= POINT_IN_TIME  # not "a four-year contract"
     if entity.label == "CARDINAL" and text.lower() == "one" and _PRONOUN_AFTER.match(candidate.text, entity.end):
@@ -540,6 +550,17 @@ def _with_listed(candidate: Candidate, entity: Entity, join: re.Pattern = _LIST_
         if other.start >= end and listed(other, candidate.text[end : other.start]):
             end = other.end
     return Entity(start, end, entity.label)
+
+
+def _lone_names(question: str) -> frozenset[str]:
+    """The capitalised words of a question that no other capitalised word leads, but for a
+    title ("Okafor", "Mr Reiner"): a person it names by surname, whose full name ("Linda Okafor")
+    is no answer. Not "Williams" of "Venus Williams", whose sister may be."""
+    words = re.findall(r"[A-Za-z][\w'’-]*", question)
+    return frozenset(
+        _POSSESSIVE.sub("", word).lower() for before, word in zip(words, words[1:])
+        if word[0].isupper() and not (before[0].isupper() and before.rstrip(".") not in HONORIFICS)
+    )
 
 
 def _abbreviations(text: str) -> tuple[frozenset[str], frozenset[str]]:

@@ -173,6 +173,13 @@ class Store:
         self._exec("DELETE FROM articles WHERE id = ?", (article_id,))
         return removed
 
+    def demote(self, article_id: str, original: str) -> list[int]:
+        """Make an original a copy of another article (an edited near copy of it, whose newer text
+        is the one to cite): its chunks and near-duplicate keys go, its copies follow it."""
+        self._exec("UPDATE articles SET duplicate_of = ? WHERE duplicate_of = ? OR id = ?", (original, article_id, article_id))
+        self._exec("DELETE FROM near_keys WHERE article_id = ?", (article_id,))
+        return self.delete_chunks(article_id)
+
     def find_near_copy(self, text: str, exclude: str) -> str | None:
         """Id of a stored original whose text is a near-duplicate of this one (shared LSH band,
         then exact shingle similarity)."""

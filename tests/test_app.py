@@ -247,6 +247,18 @@ def test_full_article_of_a_changed_story_shows_its_headline_now(monkeypatch, own
     assert "Kestrel Bridge Open Again" in dialog and BRIDGE not in dialog  # the headline of the text shown
 
 
+def test_full_article_of_a_removed_story_shows_its_copy(monkeypatch, own_index, tmp_path):
+    copy = tmp_path / "bridge-copy.txt"
+    copy.write_text((SAMPLES / "harbour-bridge-reopens.txt").read_text())
+    Assistant(own_index).ingest([copy])
+    at = ask(start(monkeypatch, own_index), COST_Q)
+    Assistant(own_index).remove(["harbour-bridge-reopens"])
+    button(at, "Read the full article").click()
+    at.run()
+    assert any("this is its copy, bridge-copy" in c.value for c in at.caption)
+    assert '<mark class="qa-hit">$38.6 million</mark>' in html(at).split('class="qa-article"')[1]
+
+
 def test_full_article_marks_the_passage_at_its_offsets_not_where_its_words_first_appear():
     text = "Intro <b>.\n\nSame words.\n\nSame words."
     start = len(text) - len("Same words.")  # the second copy is the cited one

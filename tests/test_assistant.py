@@ -79,6 +79,12 @@ def test_a_new_question_after_history_is_answered_by_itself(samples_assistant):
     assert reply.citations[0].article_id == "wire-003"
 
 
+def test_a_question_whose_rare_words_the_conversation_s_story_lacks_is_not_read_in_it(samples_assistant):
+    replies = _converse(samples_assistant, ["How much did it cost to restore the Kestrel crossing in Port Avalon?", "What is the capital of France?"])
+    assert contains(replies[0].answer, "$38.6 million")
+    assert not replies[1].found and replies[1].query == "What is the capital of France?"  # not the bridge's "capital reserve"
+
+
 def _converse(assistant, questions):
     history = []
     for question in questions:

@@ -315,6 +315,23 @@ def test_near_duplicate_is_stored_once_and_listed_as_also_in(tmp_path, fake_embe
     assert {c.article_id for c in reply.citations} == {"paper/b"} and reply.citations[0].also_in == ("wire/a",)
 
 
+def test_an_edited_near_copy_takes_over_from_its_original(tmp_path, fake_embedder, fake_config):
+    from qa.index import verify
+
+    story = " ".join(f"Line {i} of the ferry report says a return ticket on route {i} costs $22." for i in range(30))
+    folder = write_articles(tmp_path / "in", {"wire.txt": "Ferry fares\n\n" + story, "paper.txt": "Ferry fares\n\n" + story})
+    assistant = __import__("qa.assistant", fromlist=["Assistant"]).Assistant(tmp_path / "ix", fake_config, fake_embedder)
+    assistant.ingest([folder])
+    store = assistant.index.store
+    original, copy = ("paper", "wire") if store.copies_of(["paper"])["paper"] else ("wire", "paper")
+    corrected = write_articles(tmp_path / "fix", {f"{copy}.txt": "Ferry fares\n\n" + story.replace("route 29 costs $22", "route 29 costs $25")})
+    report = assistant.ingest([corrected])
+    assert (report.updated, report.duplicates) == (1, 0)
+    assert store.copies_of([copy]) == {copy: (original,)}  # the corrected text is the one cited, the older one its copy
+    assert store.chunks_of(original) == [] and verify(assistant.index) == []
+    assert "$25" in " ".join(c.passage for c in assistant.ask("What does a return ticket on route 29 cost?").citations)
+
+
 def test_removing_an_original_indexes_its_near_duplicate(tmp_path, fake_embedder, fake_config):
     from qa.index import verify
 

@@ -315,14 +315,28 @@ def test_an_apposition_reaches_past_capitalised_words(reader):
     # the place a people's word of the question names is no answer
     ("What is the name of the South Australian mine the firm owns?", "It owns the Olympic Dam mine in South Australia, the largest of its kind.", "Olympic Dam"),
     ("Which European country saw the biggest jump?", "Broadband users in Europe rose, with Italy seeing the biggest jump.", "Italy"),
+    ("What share of shoppers bought presents online?", "The survey found only 4% of shoppers bought presents online.", "only 4%"),  # no place
     # a person's age is no length of time; a thing's is
     ("How long was the singer's set?", "Organisers booked 62-year-old Sir Paul, who played a 12-minute set at half-time.", "12-minute"),
     ("How long was the ban?", "The 15-year-old ban on imports was lifted by the government on Monday.", "15-year-old"),
-    # a name's "of" phrase and its apostrophes are part of it
+    # a person the question names by surname alone is no answer, but one sharing it with another first name may be
+    ("Who did Okafor cut the ribbon with?", "Mayor Linda Okafor cut the ribbon with engineer Tomas Reiner on Monday.", "Tomas Reiner"),
+    ("Who did Venus Williams beat in the final?", "Venus Williams beat Serena Williams in the final on Saturday.", "Serena Williams"),
+    # an age given as "aged 31", asked for as "how old" or as the noun "age"
+    ("How old was the driver?", "The driver, aged 31, was taken to hospital after the crash on Road 2.", "31"),
+    ("What was the driver's age?", "The driver, aged 31, was taken to hospital after the crash on Road 2.", "31"),
+    # a name's "of" phrase is part of it
     ("Which organisation complained to Ofcom?", "The Muslim Council of Britain has complained to broadcasting watchdog Ofcom.", "The Muslim Council of Britain"),
 ])
 def test_the_answer_phrase_of_one_sentence(reader, question, sentence, expected):
     assert _ask(reader, question, (_passage("story", "Story", [sentence]),)).text == expected
+
+
+def test_the_question_s_own_wording_is_no_term_to_match(reader):
+    from qa.read import question_terms
+
+    assert set(question_terms(reader.index, "How long does the flight take?")) == {"flight", "take"}
+    assert "old" in question_terms(reader.index, "How old is he?")  # "47-year-old" holds it
 
 
 def test_a_name_before_a_plural_of_the_noun_does_not_stand_beside_it(reader):
