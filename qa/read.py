@@ -553,13 +553,14 @@ def _with_listed(candidate: Candidate, entity: Entity, join: re.Pattern = _LIST_
 
 
 def _lone_names(question: str) -> frozenset[str]:
-    """The capitalised words of a question that no other capitalised word leads, but for a
-    title ("Okafor", "Mr Reiner"): a person it names by surname, whose full name ("Linda Okafor")
-    is no answer. Not "Williams" of "Venus Williams", whose sister may be."""
-    words = re.findall(r"[A-Za-z][\w'’-]*", question)
+    """The capitalised words of a question that stand alone, but for a title ("Okafor", "Mr
+    Reiner"): a person it names by surname, whose full name ("Linda Okafor") is no answer. Not
+    "Williams" of "Venus Williams", whose sister may be, nor "Miller" of "Miller & Daughters"."""
+    words = re.findall(r"[A-Za-z][\w'’-]*|&", question)
     return frozenset(
-        _POSSESSIVE.sub("", word).lower() for before, word in zip(words, words[1:])
+        _POSSESSIVE.sub("", word).lower() for before, word, after in zip(words, words[1:], words[2:] + [""])
         if word[0].isupper() and not (before[0].isupper() and before.rstrip(".") not in HONORIFICS)
+        and not (after[:1].isupper() or after in ("&", "of"))
     )
 
 

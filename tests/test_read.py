@@ -322,6 +322,7 @@ def test_an_apposition_reaches_past_capitalised_words(reader):
     # a person the question names by surname alone is no answer, but one sharing it with another first name may be
     ("Who did Okafor cut the ribbon with?", "Mayor Linda Okafor cut the ribbon with engineer Tomas Reiner on Monday.", "Tomas Reiner"),
     ("Who did Venus Williams beat in the final?", "Venus Williams beat Serena Williams in the final on Saturday.", "Serena Williams"),
+    ("Who started the Miller & Daughters bakery?", "Agnes Miller started Miller & Daughters in a rented kitchen in 1952.", "Agnes Miller"),  # a firm's word
     # an age given as "aged 31", asked for as "how old" or as the noun "age"
     ("How old was the driver?", "The driver, aged 31, was taken to hospital after the crash on Road 2.", "31"),
     ("What was the driver's age?", "The driver, aged 31, was taken to hospital after the crash on Road 2.", "31"),
