@@ -57,7 +57,8 @@ def resolve(question: str, history: Sequence[Turn] | None) -> FollowUp:
     leans on an earlier answer ("Who appointed him?", "Who else …?") does not get it again."""
     if not history:
         return FollowUp(question, pronoun=bool(_PRONOUN.search(question)))
-    previous_question, previous_reply = history[-1]
+    # the last turn that found an answer: one that found none says nothing of what the chat is about
+    previous_question, previous_reply = next(((q, r) for q, r in reversed(history) if r is not None and r.found), history[-1])
     asked = previous_reply.query if previous_reply and previous_reply.query else previous_question
     context = asked[-MAX_CONTEXT_CHARS:]
     prefer = frozenset(c.article_id for c in (previous_reply.citations[:1] if previous_reply else ()))
@@ -77,33 +78,37 @@ def may_be_new(question: str, followup: FollowUp, index: ArticleIndex) -> bool:
     the story's words ("Which contractor did the work?"). With a pronoun or an opening "and" or
     "what about", only a rare word missing counts ("How much did it cost?" stays with the
     conversation; "What about the Norbury Water attack?" may not)."""
-    verdict = _subject(question, followup, index)
-    return verdict is not None and (verdict or not followup.pronoun and not followup.continues)
+    rare = _subject(question, followup, index)
+    return rare is not None and (bool(rare) or not followup.pronoun and not followup.continues)
 
 
 def surely_new(question: str, followup: FollowUp, index: ArticleIndex) -> bool:
     """Whether a question in a conversation starts a new subject for sure, so that the conversation's
-    story is not read for it: one with neither a pronoun nor an opening "and", most of whose term
-    weight the story lacks, a rare word among it ("What is the capital of France?" after a bridge's
-    story, which has a "capital reserve")."""
-    return bool(_subject(question, followup, index)) and not followup.pronoun and not followup.continues
+    story is not read for it: one with no pronoun, no opening "and" and no "else", most of whose term
+    weight the story lacks, a rare name among it ("What is the capital of France?" after a bridge's
+    story, which has a "capital reserve"). Not a rare common word ("the name of the director") nor
+    an acronym the story may spell out ("Which MEP …")."""
+    if followup.pronoun or followup.continues or _ANOTHER.search(question) or not followup.prefer:
+        return False
+    words = re.findall(r"[\w'’-]+", question)[1:]  # not the opening word, capitalised anyway
+    names = set(index.tokenize([" ".join(w for w in words if w[0].isupper() and not w.isupper())])[0])
+    return bool(names & (_subject(question, followup, index) or {}).keys())
 
 
-def _subject(question: str, followup: FollowUp, index: ArticleIndex) -> bool | None:
-    """None when the question keeps the conversation's subject; else whether a rare word of it is
-    missing from the conversation's story (False: only common ones are, which may be a new subject
-    when no pronoun ties it to the story)."""
+def _subject(question: str, followup: FollowUp, index: ArticleIndex) -> dict[str, float] | None:
+    """None when the question keeps the conversation's subject (most of its term weight is in the
+    conversation's story); else its rare words the story lacks (empty: only common ones)."""
     if not followup.context:
         return None
     terms, ceiling = question_terms(index, question), index.idf([UNSEEN])[UNSEEN]  # a word no passage has: the rarest
     stories = [a for a in (index.store.article(i) for i in followup.prefer) if a is not None]
     if not stories:
-        return True
+        return dict(terms)
     known = set().union(*(index.tokenize([f"{a.title}\n{a.text}"])[0] for a in stories))
     unknown = {t: w for t, w in terms.items() if t not in known}
     if not sum(unknown.values()) >= NEW_SUBJECT_SHARE * sum(terms.values()) > 0:
         return None
-    return any(w >= RARE * ceiling for w in unknown.values())
+    return {t: w for t, w in unknown.items() if w >= RARE * ceiling}
 
 
 def too_vague(question: str, followup: FollowUp, index: ArticleIndex) -> bool:

@@ -450,9 +450,9 @@ def _verify(index: ArticleIndex) -> list[str]:
         problems.append(f"FAISS holds {len(faiss_ids)} vectors, the store {len(chunk_ids)} chunks, and their ids differ")
     if not np.array_equal(np.sort(derived.bm25_ids), chunk_ids):
         problems.append(f"BM25 holds {len(derived.bm25_ids)} passages, the store {len(chunk_ids)} chunks")
-    lost, empty = store.orphans()
-    if lost or empty:
-        problems.append(f"{lost} chunks without their article, {empty} articles without chunks")
+    lost, empty, copies = store.orphans()
+    if lost or empty or copies:
+        problems.append(f"{lost} chunks without their article, {empty} articles without chunks, {copies} copies with chunks")
     bad = store._one(
         'SELECT count(*) FROM chunks c JOIN articles a ON a.id = c.article_id '
         'WHERE c.start < 0 OR c."end" > length(a.text) OR c.start >= c."end"'

@@ -59,6 +59,7 @@ class Ingestor:
         self.index, self.embedder, self.config = index, embedder, config
         self._chunker: Chunker | None = None
         self._pending: list[tuple[Article, list[Chunk]]] = []
+        self._edited: set[str] = set()  # queued ids whose text a user changed: they take over from a near copy
         self._dim_checked = False
 
     @property
@@ -104,8 +105,9 @@ class Ingestor:
         if stored and stored[0] == article.content_hash:
             report.unchanged += 1
             return "unchanged"
+        edited = bool(stored) and store.text_hash(article.id) != article.text_hash  # its text, not just its headline
         original = store.find_copy(article.text_hash, exclude=article.id) or self._pending_copy(article)
-        if not original and not stored:  # an edited article is not a copy of its near copy: it takes over from it (_flush)
+        if not original and not edited:  # an edited text is not a copy of its near copy: it takes over from it (_flush)
             original = store.find_near_copy(article.text, exclude=article.id)
         if original:
             self._flush(report)  # the original must be stored before its copy points at it
@@ -116,6 +118,8 @@ class Ingestor:
             report.duplicates += 1
             return "duplicate"
         self._pending.append((article, self.chunker.chunk(article)))
+        if edited:
+            self._edited.add(article.id)
         if stored:
             report.updated += 1
         else:
@@ -187,12 +191,12 @@ class Ingestor:
                 elif stored:
                     removed.extend(store.delete_article(article.id))
                 store.put_article(article)
-                while stored and (older := store.find_near_copy(article.text, exclude=article.id)):
+                if article.id in self._edited and (older := store.find_near_copy(article.text, exclude=article.id)):
                     removed.extend(store.demote(older, article.id))  # the edited text is the one to cite
             ids = store.put_chunks(chunks, vectors)
         self.index.apply(removed, ids, vectors)  # only what was committed
         report.chunks += len(chunks)
-        self._pending = []
+        self._pending, self._edited = [], set()
 
 
 def remove_articles(index: ArticleIndex, article_ids: list[str]) -> list[str]:

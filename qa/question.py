@@ -53,6 +53,7 @@ COUNT = {"CARDINAL": 1.0, "QUANTITY": 0.9, "MONEY": 0.5, "PERCENT": 0.5, "DATE":
 SIZE = {"QUANTITY": 1.0, "CARDINAL": 0.8, "MONEY": 0.4, "PERCENT": 0.4}
 DURATION = {"DATE": 1.0, "TIME": 1.0, "QUANTITY": 0.6, "CARDINAL": 0.4}
 AGE = {"DATE": 1.0, "CARDINAL": 0.4}  # a bare count is seldom an age ("four" of them)
+AGE_NOUN = {"DATE": 1.0, "CARDINAL": 1.0}  # … but it is the age the noun asks for ("the state pension age": 68)
 LENGTH = {"QUANTITY": 1.0, "DATE": 1.0, "TIME": 0.8, "CARDINAL": 0.6}  # "How long is …": metres, or weeks
 # a title the recogniser missed is a likely answer for a question asking for a title or name
 WORK = _names({"WORK_OF_ART": 1.0, "PRODUCT": 0.6, UNLABELLED: 0.6})
@@ -117,7 +118,7 @@ _HEADS: list[tuple[str, str, dict[str, float]]] = [
     ("duration", "time|duration", DURATION),  # "What was her time?": a race time, or a time of day
     ("percentage", "percentage|percent|proportion|share|rate|stake|holding", PERCENT),
     ("amount", "price|sum|fee|amount|fine|salary|bill|value|cost|budget|wage|pay|bonus|fortune|compensation|damages|profit|revenue|loss|debt|deficit|surplus|turnover|gift|donation|loan|grant", MONEY),
-    ("age", "age", AGE),  # "What was the driver's age?"
+    ("age", "age", AGE_NOUN),  # "What was the driver's age?", "What is the voting age?": 16
     ("number", "number|total|size|score|margin|attendance|population|majority|tally|crowd", COUNT),
     ("level", "target|quota|limit|ceiling|threshold", LEVEL),  # a count, or an amount: "the threshold for inheritance tax"
     ("rank", "ranking|rank|position|minute|round|lap", RANK),  # "In which minute did he score?": the 84th

@@ -76,6 +76,7 @@ _AGED_BEFORE = re.compile(r"\baged\s+$", re.I)
 _AGED_ONE = re.compile(rf"\s+(?:[A-Z]|(?:{PERSON_NOUNS})\b)")  # "62-year-old Sir Paul", "a 28-year-old man": a person's age
 _DEMONYM_ENDINGS = {"n", "an", "ian", "ean", "es", "ese", "ish"}  # stemmed: "japanes"
 _PLACES = {"GPE", "LOC"}
+_STOPWORD_ACRONYM = re.compile(r"\b(?:IT|AT|ON|IN|NO|OR|IS|AS|BE|BY|TO|AN)\b")  # upper case only: "IT", not "it"
 _TIME_SPAN = re.compile(r"\b(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|century|centuries|nights?|seasons?)\b", re.I)
 _CONVERSION = re.compile(r"\s\((?:[^()]*;\s)?")  # between an amount and its conversion: "1.16bn euros ($1.5bn; £800m)"
 _COUNTED = re.compile(r"\s(?!(?:this|was|is|has|his|its|as|plus|unless|less|thus|does|goes|us|yes|always|perhaps)\b)[a-z]+s\b")
@@ -187,6 +188,7 @@ class ExtractiveReader:
         candidates = self._candidates(self._reading(passages))
         wanted = expected_answer(question, self.tagger.words(question))
         terms = self._terms(question)
+        terms.update(_stopword_acronyms(question, terms))
         asked = frozenset(terms)
         if context:
             terms.update({t: w * CONTEXT_WEIGHT for t, w in self._terms(context).items() if t not in terms})
@@ -271,7 +273,7 @@ class ExtractiveReader:
         collection times its rarity among these sentences; terms of the story's headline and
         lead name the story, the rest of the question names what is asked about it, which is
         what tells the story's sentences apart."""
-        token_sets = [set(t) for t in self.index.tokenize([c.text for c in candidates])]
+        token_sets = [set(t) | set(_STOPWORD_ACRONYM.findall(c.text)) for t, c in zip(self.index.tokenize([c.text for c in candidates]), candidates)]
         stories = {c.passage.article.id: c.passage.article for c in candidates}
         titles = {i: set(t) for i, t in zip(stories, self.index.tokenize([a.title for a in stories.values()]))}
         leads = {i: set(t) for i, t in zip(stories, self.index.tokenize([_lead(a.text) for a in stories.values()]))}
@@ -378,8 +380,10 @@ class ExtractiveReader:
         return set(self.index.stem(sorted(nouns)))
 
     def _words(self, text: str) -> tuple[list[re.Match], list[str]]:
+        """The words of a text and their stems as question terms have them ("IT" kept as written)."""
         words = list(re.finditer(r"\w+", text))
-        return words, self.index.stem([w.group(0).lower() for w in words])
+        stems = self.index.stem([w.group(0).lower() for w in words])
+        return words, [w.group(0) if _STOPWORD_ACRONYM.fullmatch(w.group(0)) else stem for w, stem in zip(words, stems)]
 
     def _named_in_question(self, phrase: str, terms: dict, place: bool = False) -> bool:
         """Every word of the phrase is in the question ("Mr Brown" when it names Gordon Brown,
@@ -552,15 +556,23 @@ def _with_listed(candidate: Candidate, entity: Entity, join: re.Pattern = _LIST_
     return Entity(start, end, entity.label)
 
 
+def _stopword_acronyms(question: str, terms: dict[str, float]) -> dict[str, float]:
+    """Acronyms the tokenizer drops as stopwords ("IT" of "job cuts in IT"), kept as written, with
+    a term's average weight: they may be what tells the answer sentence apart."""
+    found = set(_STOPWORD_ACRONYM.findall(question))
+    return dict.fromkeys(found, sum(terms.values()) / len(terms)) if found and terms else {}
+
+
 def _lone_names(question: str) -> frozenset[str]:
     """The capitalised words of a question that stand alone, but for a title ("Okafor", "Mr
     Reiner"): a person it names by surname, whose full name ("Linda Okafor") is no answer. Not
-    "Williams" of "Venus Williams", whose sister may be, nor "Miller" of "Miller & Daughters"."""
+    "Williams" of "Venus Williams", whose sister may be, nor "Miller" of "Miller & Daughters", nor
+    an owner ("Who is Beckham's wife?")."""
     words = re.findall(r"[A-Za-z][\w'’-]*|&", question)
     return frozenset(
-        _POSSESSIVE.sub("", word).lower() for before, word, after in zip(words, words[1:], words[2:] + [""])
+        word.lower() for before, word, after in zip(words, words[1:], words[2:] + [""])
         if word[0].isupper() and not (before[0].isupper() and before.rstrip(".") not in HONORIFICS)
-        and not (after[:1].isupper() or after in ("&", "of"))
+        and not (after[:1].isupper() or after == "&" or _POSSESSIVE.search(word))  # "Beckham's wife" may be a Beckham
     )
 
 

@@ -203,6 +203,10 @@ class Store:
         )]
 
     # --- reads -------------------------------------------------------------------------
+    def text_hash(self, article_id: str) -> str | None:
+        row = self._one("SELECT text_hash FROM articles WHERE id = ?", (article_id,))
+        return row[0] if row else None
+
     def hashes(self, article_id: str) -> tuple[str, str | None] | None:
         """(content_hash, duplicate_of) of a stored article."""
         return self._one("SELECT content_hash, duplicate_of FROM articles WHERE id = ?", (article_id,))
@@ -294,13 +298,14 @@ class Store:
     def chunk_ids(self) -> np.ndarray:
         return np.array([r[0] for r in self._all("SELECT id FROM chunks ORDER BY id")], dtype=np.int64)
 
-    def orphans(self) -> tuple[int, int]:
-        """(chunks whose article is gone, originals whose chunks are gone)."""
+    def orphans(self) -> tuple[int, int, int]:
+        """(chunks whose article is gone, originals whose chunks are gone, copies that hold chunks)."""
         lost = self._one("SELECT count(*) FROM chunks WHERE article_id NOT IN (SELECT id FROM articles)")[0]
         empty = self._one(
             "SELECT count(*) FROM articles WHERE duplicate_of IS NULL AND id NOT IN (SELECT article_id FROM chunks)"
         )[0]
-        return lost, empty
+        copies = self._one("SELECT count(DISTINCT c.article_id) FROM chunks c JOIN articles a ON a.id = c.article_id WHERE a.duplicate_of IS NOT NULL")[0]
+        return lost, empty, copies
 
     def quick_check(self) -> list[str]:
         """SQLite's own consistency check of the file (empty when sound)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import shutil
 from pathlib import Path
 
@@ -330,6 +331,28 @@ def test_an_edited_near_copy_takes_over_from_its_original(tmp_path, fake_embedde
     assert store.copies_of([copy]) == {copy: (original,)}  # the corrected text is the one cited, the older one its copy
     assert store.chunks_of(original) == [] and verify(assistant.index) == []
     assert "$25" in " ".join(c.passage for c in assistant.ask("What does a return ticket on route 29 cost?").citations)
+    retitled = write_articles(tmp_path / "retitled", {f"{original}.txt": "Ferry fares rise\n\n" + story})
+    assistant.ingest([retitled])  # a new headline on the older text: it stays the copy
+    assert store.copies_of([copy]) == {copy: (original,)} and verify(assistant.index) == []
+
+
+def test_copies_promoted_together_do_not_demote_each_other(tmp_path, fake_embedder, fake_config):
+    from qa.index import verify
+
+    def words(seed, n):  # a paragraph of made-up words, the same for the same seed
+        r = random.Random(seed)
+        made = ["".join(r.choice("bdgklmnprstvz") + r.choice("aeiou") for _ in range(3)) for _ in range(n)]
+        return " ".join(w + ("." if i % 10 == 9 else "") for i, w in enumerate(made))
+
+    shared = words(1, 400)
+    a2, b2 = f"{shared} {words(2, 40)}", f"{shared} {words(3, 40)}"  # near copies of each other
+    stories = {"a": f"{a2} {words(4, 60)}", "b": f"{b2} {words(5, 60)}", "a2": a2, "b2": b2}  # a2 near a, b2 near b; a and b apart
+    assistant = __import__("qa.assistant", fromlist=["Assistant"]).Assistant(tmp_path / "ix", fake_config, fake_embedder)
+    for name, text in stories.items():
+        assistant.ingest([write_articles(tmp_path / name, {f"{name}.txt": "Harbour works\n\n" + text})])
+    assert assistant.index.store.copies_of(["a", "b"]) == {"a": ("a2",), "b": ("b2",)}
+    assistant.remove(["a", "b"])  # both copies promoted and indexed in one run, neither edited
+    assert verify(assistant.index) == []  # no copy holding passages, no original without them
 
 
 def test_removing_an_original_indexes_its_near_duplicate(tmp_path, fake_embedder, fake_config):

@@ -323,6 +323,10 @@ def test_an_apposition_reaches_past_capitalised_words(reader):
     ("Who did Okafor cut the ribbon with?", "Mayor Linda Okafor cut the ribbon with engineer Tomas Reiner on Monday.", "Tomas Reiner"),
     ("Who did Venus Williams beat in the final?", "Venus Williams beat Serena Williams in the final on Saturday.", "Serena Williams"),
     ("Who started the Miller & Daughters bakery?", "Agnes Miller started Miller & Daughters in a rented kitchen in 1952.", "Agnes Miller"),  # a firm's word
+    ("Who is Beckham's wife?", "David Beckham attended the gala with his wife Victoria Beckham on Monday.", "Victoria Beckham"),  # an owner
+    ("Who accused Blair of lying?", "Michael Howard accused Tony Blair of lying over the war.", "Michael Howard"),
+    # the noun "age" asks for the number, not a year
+    ("What is the state pension age?", "The state pension age will rise to 68 by 2046, the report said.", "68"),
     # an age given as "aged 31", asked for as "how old" or as the noun "age"
     ("How old was the driver?", "The driver, aged 31, was taken to hospital after the crash on Road 2.", "31"),
     ("What was the driver's age?", "The driver, aged 31, was taken to hospital after the crash on Road 2.", "31"),
@@ -338,6 +342,16 @@ def test_the_question_s_own_wording_is_no_term_to_match(reader):
 
     assert set(question_terms(reader.index, "How long does the flight take?")) == {"flight", "take"}
     assert "old" in question_terms(reader.index, "How old is he?")  # "47-year-old" holds it
+
+
+def test_an_acronym_the_tokenizer_drops_as_a_stopword_still_tells_sentences_apart(reader):
+    cuts = _passage("cuts", "Bank cuts", ["The bank will cut 2,850 jobs, mostly in Europe, over two years.",
+                                          "Of the jobs, 1,200 are in IT, the bank added on Monday."])
+    question = "How many of the jobs are in IT?"
+    ranking = reader.rank(question, reader.embedder.encode([question])[0], [cuts])
+    assert "IT" in ranking.terms
+    assert {c.text[:6]: c.terms for c in ranking.candidates}["Of the"] > {c.text[:6]: c.terms for c in ranking.candidates}["The ba"]
+    assert _ask(reader, question, (cuts,)).text == "1,200"
 
 
 def test_a_name_before_a_plural_of_the_noun_does_not_stand_beside_it(reader):

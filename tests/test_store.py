@@ -143,7 +143,7 @@ def test_deleting_original_hands_chunks_to_its_copy(store):
     assert store.hashes("copy")[1] is None
     assert chunk_owners(store) == ["copy", "copy"]
     assert sorted(store.chunks_by_id(ids)) == ids
-    assert store.orphans() == (0, 0)
+    assert store.orphans() == (0, 0, 0)
 
 
 def test_a_copy_under_another_headline_gets_chunks_of_its_own(store):
@@ -191,7 +191,7 @@ def test_orphans_detected(store, tmp_path):
     raw.execute("DELETE FROM articles WHERE id = 'b'")
     raw.commit()
     raw.close()
-    assert store.orphans() == (2, 1)
+    assert store.orphans() == (2, 1, 0)
 
 
 def test_info_roundtrip(store):
