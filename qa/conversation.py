@@ -57,8 +57,7 @@ def resolve(question: str, history: Sequence[Turn] | None) -> FollowUp:
     leans on an earlier answer ("Who appointed him?", "Who else …?") does not get it again."""
     if not history:
         return FollowUp(question, pronoun=bool(_PRONOUN.search(question)))
-    # the last turn that found an answer: one that found none says nothing of what the chat is about
-    previous_question, previous_reply = next(((q, r) for q, r in reversed(history) if r is not None and r.found), history[-1])
+    previous_question, previous_reply = history[-1]
     asked = previous_reply.query if previous_reply and previous_reply.query else previous_question
     context = asked[-MAX_CONTEXT_CHARS:]
     prefer = frozenset(c.article_id for c in (previous_reply.citations[:1] if previous_reply else ()))

@@ -251,8 +251,7 @@ def _capital_unit(text: str, figure: Entity, name: Entity) -> bool:
 
 def _widen(text: str, start: int, end: int, label: str) -> Entity:
     """spaCy leaves the currency sign or the unit outside some numeric spans ('$' + '1.13bn',
-    '£5' + 'm', '17.30' + 'm', '18' + ' tonnes') and a possessive inside a person's name or an
-    owner's before another name ("BBC Radio 4's" + "Today"), and
+    '£5' + 'm', '17.30' + 'm', '18' + ' tonnes') and a possessive inside a person's name, and
     takes the start of a clause after a dash into a name."""
     if label in _NUMERIC:
         if start > 0 and text[start - 1] in _CURRENCY_BEFORE:
@@ -276,8 +275,7 @@ def _widen(text: str, start: int, end: int, label: str) -> Entity:
         end = score.start()  # "beating Kelton United 4-3": the score is no part of the name
     if label == "PERSON" and (title := _PEERAGE_BEFORE.search(text, 0, start)):
         start = title.start()  # "Lord Ashcroft": the title is part of the name
-    owner = re.match(r" [A-Z\d]", text[end : end + 2])  # "BBC Radio 4's Today programme", "the Science Museum's Dana Centre"
-    if (label == "PERSON" or owner) and re.search(r"['’]s?$", text[start:end]):
+    if label == "PERSON" and re.search(r"['’]s?$", text[start:end]):
         end = start + len(re.sub(r"['’]s?$", "", text[start:end]))  # "Jackie Milburn's record": the person is Jackie Milburn
     if label == "MONEY" and start < end and text[start] not in _CURRENCY_BEFORE and not re.search(r"\d", text[start:end]):
         return Entity(start, end, "CARDINAL")  # "hundreds of millions" is no amount

@@ -186,8 +186,8 @@ class Ingestor:
             removed = []
             for article, _ in self._pending:
                 stored = store.hashes(article.id)
-                if stored and stored[0] == article.content_hash:  # indexed as it is (a copy whose original went): its copies stay its own
-                    removed.extend(store.delete_chunks(article.id))
+                if stored and (stored[0] == article.content_hash or article.id not in self._edited and stored[1] is None):
+                    removed.extend(store.delete_chunks(article.id))  # the same text (a copy whose original went, a new headline): its copies stay its own
                 elif stored:
                     removed.extend(store.delete_article(article.id))
                 store.put_article(article)

@@ -101,6 +101,7 @@ _RULES: list[tuple[str, str, dict[str, float]]] = [
     ("nationality", r"what nationality\b", NATIONALITY),
 ]
 _COMPILED = [(name, re.compile(pattern, re.I), labels) for name, pattern, labels in _RULES]
+_WHAT_AGE = re.compile(r"what age\b", re.I)
 _WH_WORD = re.compile(r"\b(?:who|whom|whose|what|when|where|which|how)\b", re.I)
 
 # "Which <noun>" questions: the noun asked about decides the type; a noun of no listed kind
@@ -175,6 +176,8 @@ def _answer_type(question: str, words: Sequence[Word], wh: re.Match) -> AnswerTy
     if _asks_who_one_is(words, wh.start()):
         return None  # "Who is Wendy Day?": what she is (Kidman's publicist), said by a sentence, not another name
     head, modifiers = _head(words, wh.start()) if words else (None, ())
+    if head == "age" and _WHAT_AGE.match(question, wh.start()):
+        head = None  # "At what age …?" asks as "how old" does; "the voting age" for the number
     if wh.group(0).lower() in ("who", "whom") and _kind(head)[0] != "person":
         head, modifiers = None, ()  # "Who is the frog named after?" asks about the frog, not for one
     if _CLOCK_QUESTION.match(question, wh.start()):

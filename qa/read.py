@@ -69,14 +69,14 @@ _BASELINE = re.compile(r"\b(?:compared (?:with|to)|versus|down from|up from|(?:\
 _COUNT_WORD = r"\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten"
 _RATIO = re.compile(rf"\s+in\s+(?:{_COUNT_WORD})\b(?!\s+(?:years?|months?|weeks?|days?|hours?|minutes?|games?|matches?))", re.I)
 _YEAR = re.compile(r"(?:(?:in|the|early|late|mid-?)\s+)*\d{3,4}s?", re.I)  # a date that is a year: "1337", "in the 1990s"
-_AGE = re.compile(r"-year-old\b|\baged\b", re.I)
+_AGE = re.compile(r"-year-old\b|\baged\b|\bage of\b", re.I)
 _AGE_IN_COMMAS = re.compile(r", \d{1,3},")  # "Glenn Hoddle, 47, …"
 _POSSESSIVE = re.compile(r"['’]s?$")
 _AGED_BEFORE = re.compile(r"\baged\s+$", re.I)
 _AGED_ONE = re.compile(rf"\s+(?:[A-Z]|(?:{PERSON_NOUNS})\b)")  # "62-year-old Sir Paul", "a 28-year-old man": a person's age
 _DEMONYM_ENDINGS = {"n", "an", "ian", "ean", "es", "ese", "ish"}  # stemmed: "japanes"
 _PLACES = {"GPE", "LOC"}
-_STOPWORD_ACRONYM = re.compile(r"\b(?:IT|AT|ON|IN|NO|OR|IS|AS|BE|BY|TO|AN)\b")  # upper case only: "IT", not "it"
+_STOPWORD_ACRONYM = re.compile(r"(?<![\w&])IT(?![\w&])")  # "IT", a stopword to the tokenizer in lower case
 _TIME_SPAN = re.compile(r"\b(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|century|centuries|nights?|seasons?)\b", re.I)
 _CONVERSION = re.compile(r"\s\((?:[^()]*;\s)?")  # between an amount and its conversion: "1.16bn euros ($1.5bn; £800m)"
 _COUNTED = re.compile(r"\s(?!(?:this|was|is|has|his|its|as|plus|unless|less|thus|does|goes|us|yes|always|perhaps)\b)[a-z]+s\b")
@@ -473,8 +473,8 @@ def _weight(entity: Entity, wanted: AnswerType, candidate: Candidate) -> float:
     if wanted.name == "age" and (_AGE.search(text) or _AGE_IN_COMMAS.fullmatch(candidate.text, max(0, entity.start - 2), entity.end + 1)
                                  or _AGED_BEFORE.search(candidate.text, 0, entity.start)):
         weight = 1.0  # "How old …": "a 28-year-old", "Glenn Hoddle, 47,", "aged 31"
-    elif wanted.name == "age" and entity.label == "DATE":
-        weight *= POINT_IN_TIME  # not "a four-year contract"
+    elif wanted.name == "age" and entity.label == "DATE" and not re.fullmatch(r"\d{1,3}", text):
+        weight *= POINT_IN_TIME  # not "a four-year contract" (a bare "34" tagged a date is an age)
     if entity.label == "CARDINAL" and text.lower() == "one" and _PRONOUN_AFTER.match(candidate.text, entity.end):
         weight *= PRONOUN_ONE  # "one of the", "one for the website": a pronoun, not a count
     called = bool(_CALLED.search(candidate.text, 0, entity.start))  # "a tool called Picasa": the words say it is a name
@@ -566,13 +566,12 @@ def _stopword_acronyms(question: str, terms: dict[str, float]) -> dict[str, floa
 def _lone_names(question: str) -> frozenset[str]:
     """The capitalised words of a question that stand alone, but for a title ("Okafor", "Mr
     Reiner"): a person it names by surname, whose full name ("Linda Okafor") is no answer. Not
-    "Williams" of "Venus Williams", whose sister may be, nor "Miller" of "Miller & Daughters", nor
-    an owner ("Who is Beckham's wife?")."""
+    "Williams" of "Venus Williams", whose sister may be, nor "Miller" of "Miller & Daughters"."""
     words = re.findall(r"[A-Za-z][\w'’-]*|&", question)
     return frozenset(
-        word.lower() for before, word, after in zip(words, words[1:], words[2:] + [""])
+        _POSSESSIVE.sub("", word).lower() for before, word, after in zip(words, words[1:], words[2:] + [""])
         if word[0].isupper() and not (before[0].isupper() and before.rstrip(".") not in HONORIFICS)
-        and not (after[:1].isupper() or after == "&" or _POSSESSIVE.search(word))  # "Beckham's wife" may be a Beckham
+        and not (after[:1].isupper() or after == "&")
     )
 
 

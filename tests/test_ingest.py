@@ -336,6 +336,17 @@ def test_an_edited_near_copy_takes_over_from_its_original(tmp_path, fake_embedde
     assert store.copies_of([copy]) == {copy: (original,)} and verify(assistant.index) == []
 
 
+def test_a_new_headline_on_an_original_keeps_its_copies(ingest, news_dir):
+    body = (news_dir / "school.md").read_text().split("\n", 1)[1]
+    (news_dir / "school2.md").write_text("# Academy celebrates\n" + body)
+    ingest(news_dir)
+    (news_dir / "school.md").write_text("# Stonebridge results day\n" + body)
+    report = ingest(news_dir)
+    index = opened(ingest.directory)
+    assert report.updated == 1 and index.store.copies_of(["school"]) == {"school": ("school2",)}
+    assert chunk_texts(index, "school") and verify(index) == []
+
+
 def test_copies_promoted_together_do_not_demote_each_other(tmp_path, fake_embedder, fake_config):
     from qa.index import verify
 

@@ -323,10 +323,12 @@ def test_an_apposition_reaches_past_capitalised_words(reader):
     ("Who did Okafor cut the ribbon with?", "Mayor Linda Okafor cut the ribbon with engineer Tomas Reiner on Monday.", "Tomas Reiner"),
     ("Who did Venus Williams beat in the final?", "Venus Williams beat Serena Williams in the final on Saturday.", "Serena Williams"),
     ("Who started the Miller & Daughters bakery?", "Agnes Miller started Miller & Daughters in a rented kitchen in 1952.", "Agnes Miller"),  # a firm's word
-    ("Who is Beckham's wife?", "David Beckham attended the gala with his wife Victoria Beckham on Monday.", "Victoria Beckham"),  # an owner
+    ("Who is Karim's co-founder?", "Ayesha Karim founded the firm with Daniel Fenwick in 2019, in Leeds.", "Daniel Fenwick"),  # an owner
     ("Who accused Blair of lying?", "Michael Howard accused Tony Blair of lying over the war.", "Michael Howard"),
     # the noun "age" asks for the number, not a year
     ("What is the state pension age?", "The state pension age will rise to 68 by 2046, the report said.", "68"),
+    ("What is the average age of the workforce?", "The firm has 85 staff in three offices, and the average age of its workforce is 34.", "34"),
+    ("At what age did she start running?", "Ward, who has three children, started running at the age of 19 in Leeds.", "the age of 19"),
     # an age given as "aged 31", asked for as "how old" or as the noun "age"
     ("How old was the driver?", "The driver, aged 31, was taken to hospital after the crash on Road 2.", "31"),
     ("What was the driver's age?", "The driver, aged 31, was taken to hospital after the crash on Road 2.", "31"),
