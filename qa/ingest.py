@@ -109,8 +109,11 @@ class Ingestor:
         original = store.find_copy(article.text_hash, exclude=article.id) or self._pending_copy(article)
         if not original and not edited:  # an edited text is not a copy of its near copy: it takes over from it (_flush)
             original = store.find_near_copy(article.text, exclude=article.id)
+        if original:  # the original must be stored, as this run leaves it, before its copy points at it
+            self._flush(report)
+            original = store.find_copy(article.text_hash, exclude=article.id) or (
+                None if edited else store.find_near_copy(article.text, exclude=article.id))
         if original:
-            self._flush(report)  # the original must be stored before its copy points at it
             with store.transaction():
                 removed = store.delete_article(article.id) if stored else []
                 store.put_article(article, duplicate_of=original)

@@ -53,7 +53,7 @@ COUNT = {"CARDINAL": 1.0, "QUANTITY": 0.9, "MONEY": 0.5, "PERCENT": 0.5, "DATE":
 SIZE = {"QUANTITY": 1.0, "CARDINAL": 0.8, "MONEY": 0.4, "PERCENT": 0.4}
 DURATION = {"DATE": 1.0, "TIME": 1.0, "QUANTITY": 0.6, "CARDINAL": 0.4}
 AGE = {"DATE": 1.0, "CARDINAL": 0.4}  # a bare count is seldom an age ("four" of them)
-AGE_NOUN = {"DATE": 1.0, "CARDINAL": 1.0}  # … but it is the age the noun asks for ("the state pension age": 68)
+AGE_NOUN = {"DATE": 1.0, "CARDINAL": 0.8}  # … but the noun asks for one ("At what age …": "at 12"; "the pension age": 68)
 LENGTH = {"QUANTITY": 1.0, "DATE": 1.0, "TIME": 0.8, "CARDINAL": 0.6}  # "How long is …": metres, or weeks
 # a title the recogniser missed is a likely answer for a question asking for a title or name
 WORK = _names({"WORK_OF_ART": 1.0, "PRODUCT": 0.6, UNLABELLED: 0.6})
@@ -101,7 +101,6 @@ _RULES: list[tuple[str, str, dict[str, float]]] = [
     ("nationality", r"what nationality\b", NATIONALITY),
 ]
 _COMPILED = [(name, re.compile(pattern, re.I), labels) for name, pattern, labels in _RULES]
-_WHAT_AGE = re.compile(r"what age\b", re.I)
 _WH_WORD = re.compile(r"\b(?:who|whom|whose|what|when|where|which|how)\b", re.I)
 
 # "Which <noun>" questions: the noun asked about decides the type; a noun of no listed kind
@@ -176,8 +175,6 @@ def _answer_type(question: str, words: Sequence[Word], wh: re.Match) -> AnswerTy
     if _asks_who_one_is(words, wh.start()):
         return None  # "Who is Wendy Day?": what she is (Kidman's publicist), said by a sentence, not another name
     head, modifiers = _head(words, wh.start()) if words else (None, ())
-    if head == "age" and _WHAT_AGE.match(question, wh.start()):
-        head = None  # "At what age …?" asks as "how old" does; "the voting age" for the number
     if wh.group(0).lower() in ("who", "whom") and _kind(head)[0] != "person":
         head, modifiers = None, ()  # "Who is the frog named after?" asks about the frog, not for one
     if _CLOCK_QUESTION.match(question, wh.start()):

@@ -347,6 +347,18 @@ def test_a_new_headline_on_an_original_keeps_its_copies(ingest, news_dir):
     assert chunk_texts(index, "school") and verify(index) == []
 
 
+def test_a_copy_retitled_as_its_original_is_rewritten_keeps_its_own_text(ingest, news_dir):
+    body = (news_dir / "school.md").read_text().split("\n", 1)[1]
+    (news_dir / "school2.md").write_text("# Academy celebrates\n" + body)
+    ingest(news_dir)
+    (news_dir / "school.md").write_text("# School closes\n\nStonebridge Academy closed for a week after a flood.")
+    (news_dir / "school2.md").write_text("# Academy celebrates its results\n" + body)  # the same run: a new headline
+    ingest(news_dir)
+    index = opened(ingest.directory)
+    assert index.store.hashes("school2")[1] is None  # not a copy of the flood story
+    assert chunk_texts(index, "school2")[0].startswith("Students at Stonebridge Academy") and verify(index) == []
+
+
 def test_copies_promoted_together_do_not_demote_each_other(tmp_path, fake_embedder, fake_config):
     from qa.index import verify
 

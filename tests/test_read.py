@@ -329,6 +329,7 @@ def test_an_apposition_reaches_past_capitalised_words(reader):
     ("What is the state pension age?", "The state pension age will rise to 68 by 2046, the report said.", "68"),
     ("What is the average age of the workforce?", "The firm has 85 staff in three offices, and the average age of its workforce is 34.", "34"),
     ("At what age did she start running?", "Ward, who has three children, started running at the age of 19 in Leeds.", "the age of 19"),
+    ("At what age did he leave school?", "He left school at 15 and spent the next 10 years at sea.", "15"),  # not a span of time
     # an age given as "aged 31", asked for as "how old" or as the noun "age"
     ("How old was the driver?", "The driver, aged 31, was taken to hospital after the crash on Road 2.", "31"),
     ("What was the driver's age?", "The driver, aged 31, was taken to hospital after the crash on Road 2.", "31"),
