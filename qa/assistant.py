@@ -11,7 +11,7 @@ from pathlib import Path
 
 from qa.clean import normalize_text
 from qa.config import Config, default_index_dir
-from qa.conversation import FollowUp, Turn, may_be_new, resolve, surely_new, too_vague
+from qa.conversation import FollowUp, Turn, resolve, subject_change, too_vague
 from qa.embed import Embedder
 from qa.entities import EntityTagger
 from qa.index import ArticleIndex
@@ -134,13 +134,14 @@ class Assistant:
         self.index  # opens the index first: it decides which model embeds the question
         opened = time.perf_counter()
         followup = resolve(question, history)
-        if surely_new(question, followup, self.index):
+        change = subject_change(question, followup, self.index)
+        if change == "new":
             followup = resolve(question, None)  # the conversation's story cannot answer it
         options = {"limit": max(top_k or self.config.top_k, self.config.read_passages) * self.config.max_per_article,
                    "mode": retrieval, "keep": keep, "recent": asks_for_latest(question)}
         reading = self._read(question, followup, **options)
         readings = [reading]
-        if may_be_new(question, followup, self.index):
+        if change == "maybe":
             readings.append(self._read(question, FollowUp(question), **options))
             reading = surer(reading, readings[1])
         answer, passages = reading.answer, reading.passages

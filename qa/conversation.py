@@ -70,28 +70,30 @@ def resolve(question: str, history: Sequence[Turn] | None) -> FollowUp:
     return FollowUp(f"{context} {question}", context, prefer, avoid, bool(_CONTINUES.search(question)), pronoun)
 
 
-def may_be_new(question: str, followup: FollowUp, index: ArticleIndex) -> bool:
-    """Whether a question in a conversation may start a new subject, and is worth reading by itself
-    too: most of its term weight is missing from the conversation's article ("how much was raised by
-    marlow robotics?" after a bridge's story), whatever its capitals, while a follow-up mostly uses
-    the story's words ("Which contractor did the work?"). With a pronoun or an opening "and" or
-    "what about", only a rare word missing counts ("How much did it cost?" stays with the
-    conversation; "What about the Norbury Water attack?" may not)."""
+def subject_change(question: str, followup: FollowUp, index: ArticleIndex) -> str:
+    """Whether a question in a conversation keeps its subject ("kept"), may start a new one and is
+    worth reading by itself too ("maybe"), or surely starts one, so that the conversation's story is
+    not read for it ("new").
+
+    "maybe": most of its term weight is missing from the conversation's article ("how much was
+    raised by marlow robotics?" after a bridge's story), whatever its capitals, while a follow-up
+    mostly uses the story's words ("Which contractor did the work?"). With a pronoun or an opening
+    "and" or "what about", only a rare word missing counts ("How much did it cost?" stays with the
+    conversation; "What about the Norbury Water attack?" may not).
+
+    "new": besides, no pronoun, no opening "and" and no "else", and a rare name among the missing
+    words ("What is the capital of France?" after a bridge's story, which has a "capital reserve");
+    not a rare common word ("the name of the director") nor an acronym the story may spell out
+    ("Which MEP …")."""
     rare = _subject(question, followup, index)
-    return rare is not None and (bool(rare) or not followup.pronoun and not followup.continues)
-
-
-def surely_new(question: str, followup: FollowUp, index: ArticleIndex) -> bool:
-    """Whether a question in a conversation starts a new subject for sure, so that the conversation's
-    story is not read for it: one with no pronoun, no opening "and" and no "else", most of whose term
-    weight the story lacks, a rare name among it ("What is the capital of France?" after a bridge's
-    story, which has a "capital reserve"). Not a rare common word ("the name of the director") nor
-    an acronym the story may spell out ("Which MEP …")."""
-    if followup.pronoun or followup.continues or _ANOTHER.search(question) or not followup.prefer:
-        return False
+    tied = followup.pronoun or followup.continues
+    if rare is None or not rare and tied:
+        return "kept"
+    if tied or _ANOTHER.search(question) or not followup.prefer:
+        return "maybe"
     words = re.findall(r"[\w'’-]+", question)[1:]  # not the opening word, capitalised anyway
     names = set(index.tokenize([" ".join(w for w in words if w[0].isupper() and not w.isupper())])[0])
-    return bool(names & (_subject(question, followup, index) or {}).keys())
+    return "new" if names & rare.keys() else "maybe"
 
 
 def _subject(question: str, followup: FollowUp, index: ArticleIndex) -> dict[str, float] | None:

@@ -106,13 +106,10 @@ class Ingestor:
             report.unchanged += 1
             return "unchanged"
         edited = bool(stored) and store.text_hash(article.id) != article.text_hash  # its text, not just its headline
-        original = store.find_copy(article.text_hash, exclude=article.id) or self._pending_copy(article)
-        if not original and not edited:  # an edited text is not a copy of its near copy: it takes over from it (_flush)
-            original = store.find_near_copy(article.text, exclude=article.id)
+        original = self._original(article, edited)
         if original:  # the original must be stored, as this run leaves it, before its copy points at it
             self._flush(report)
-            original = store.find_copy(article.text_hash, exclude=article.id) or (
-                None if edited else store.find_near_copy(article.text, exclude=article.id))
+            original = self._original(article, edited)
         if original:
             with store.transaction():
                 removed = store.delete_article(article.id) if stored else []
@@ -130,6 +127,13 @@ class Ingestor:
         if sum(len(c) for _, c in self._pending) >= BATCH_CHUNKS:
             self._flush(report)
         return "updated" if stored else "added"
+
+    def _original(self, article: Article, edited: bool) -> str | None:
+        """The stored or queued article this one is a copy of: the same text, or nearly, unless its
+        own text was edited (then it takes over from its near copy: _flush)."""
+        store = self.index.store
+        found = store.find_copy(article.text_hash, exclude=article.id) or self._pending_copy(article)
+        return found or (None if edited else store.find_near_copy(article.text, exclude=article.id))
 
     def _unqueue(self, article_id: str, report: IngestReport) -> None:
         """Drop a queued, not yet embedded version of an article that a later one replaces."""
