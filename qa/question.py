@@ -58,6 +58,7 @@ LENGTH = {"QUANTITY": 1.0, "DATE": 1.0, "TIME": 0.8, "CARDINAL": 0.6}  # "How lo
 # a title the recogniser missed is a likely answer for a question asking for a title or name
 WORK = _names({"WORK_OF_ART": 1.0, "PRODUCT": 0.6, UNLABELLED: 0.6})
 NATIONALITY = {"NORP": 1.0, "GPE": 0.6}
+NAME = _names({"PERSON": 0.8, "ORG": 0.8, "WORK_OF_ART": 0.8, "PRODUCT": 0.8, "GPE": 0.6, "LOC": 0.6, "FAC": 0.6, "EVENT": 0.6, "LAW": 0.6, UNLABELLED: 0.6})  # a name of any kind
 
 _ORG_NOUNS = (
     r"company|firm|organisation|organization|group|club|team|side|party|band|bank|airline|network|agency|channel|"
@@ -99,15 +100,18 @@ _RULES: list[tuple[str, str, dict[str, float]]] = [
     ("person", rf"who(?:m|se)?\b|(?:what|which) (?:\w+ )?(?:{_PERSON_NOUNS})\b", PERSON),
     ("work", r"(?:what|which) (?:film|movie|book|show|album|song|game|programme|program|series|play|novel|title)\b", WORK),
     ("nationality", r"what nationality\b", NATIONALITY),
+    # "What was the firm called before …?", "What did the band call the warehouse?": a name
+    ("name", r"what (?:is|was|are|were|will be)\b(?=.*\b(?:called|named|known as|dubbed)(?:\s+(?:before|until|when|originally|previously|formerly|at first)\b.*)?\W*$)"
+             # … not "What did Howard call Brown's Budget?": a thing with a name already is described
+             r"|what (?:did|do|does|will|would) (?:[\w'’&-]+\s+){1,6}?(?:call|(?:re)?name|dub)\s+(?:it|them|(?:the|a|an|its|their|his|her)\s+[a-z])", NAME),
 ]
 _COMPILED = [(name, re.compile(pattern, re.I), labels) for name, pattern, labels in _RULES]
-_WH_WORD = re.compile(r"\b(?:who|whom|whose|what|when|where|which|how)\b", re.I)
+_WH_WORD = re.compile(r"\b(?:who|whom|whose|what|when|where|which|how|why)\b", re.I)
 
 # "Which <noun>" questions: the noun asked about decides the type; a noun of no listed kind
 # asks for a proper name of any kind ("Which pundit …").
 MEASURE = {"QUANTITY": 1.0, "CARDINAL": 0.6, "PERCENT": 0.3}
 VENUE = _names({"FAC": 1.0, "ORG": 0.8, "GPE": 0.7, "LOC": 0.8})
-NAME = _names({"PERSON": 0.8, "ORG": 0.8, "WORK_OF_ART": 0.8, "PRODUCT": 0.8, "GPE": 0.6, "LOC": 0.6, "FAC": 0.6, "EVENT": 0.6, "LAW": 0.6, UNLABELLED: 0.6})
 _HEADS: list[tuple[str, str, dict[str, float]]] = [
     ("person", _PERSON_NOUNS, PERSON),
     ("organisation", "club|team|side|opponent|rival", TEAM),
@@ -132,6 +136,7 @@ _NAMING = {"name", "title"}  # "the name of X": X says what is asked
 _MEASURING = {"size", "kind", "type", "sort"}  # "the size of X": X says what is asked when it is of a listed kind
 _POSSESSIVES = {"his", "her", "its", "their", "our", "my", "your"}  # determiners too: "What was her time?"
 _DO_HAVE = {"do", "does", "did", "has", "have", "had"}
+_FOR_REASON = re.compile(r"what (?:is|was|were|are) the reasons?\b|what (?:caused|prompted|led to)\b", re.I)
 _CLAUSE_BREAK = re.compile(r"[,;:]\s|\s(?:--?|[–—])\s")
 _HOW_MUCH = re.compile(r"how\s+much\b", re.I)
 _LEADING_PREPOSITION = re.compile(r"\b(by|in|for|at|from|to|since|until|on|with)\s+$", re.I)
@@ -154,6 +159,10 @@ class AnswerType:
     gate: float = 0.15  # share of a sentence's score kept when it holds no fitting entity
     modifiers: tuple[str, ...] = ()  # the words before the head in the question ("assistant" referee)
     preposition: str | None = None  # the one leading the wh-word ("by what year") or ending the question, as a pattern ("at|in" for "where"): the answer often follows it too
+
+
+# "Why …": a reason, which no entity is; a sentence that gives one says so ("because", "due to")
+REASON = AnswerType("reason", {}, gate=0.7)
 
 
 def expected_answer(question: str, words: Sequence[Word] = ()) -> AnswerType | None:
@@ -185,6 +194,8 @@ def _answer_type(question: str, words: Sequence[Word], wh: re.Match) -> AnswerTy
         return replace(by_head, modifiers=modifiers)
     if asks == "how" and head and _HOW_MUCH.match(question, wh.start()):
         return replace(_measured(head), modifiers=modifiers)
+    if asks == "why" or _FOR_REASON.match(question, wh.start()):
+        return REASON
     phrases = _wh_phrases(question, wh)
     for name, pattern, labels in _COMPILED:
         if any(pattern.match(phrase) for phrase in phrases):

@@ -81,8 +81,19 @@ _TIME_SPAN = re.compile(r"\b(?:years?|months?|weeks?|days?|hours?|minutes?|secon
 _CONVERSION = re.compile(r"\s\((?:[^()]*;\s)?")  # between an amount and its conversion: "1.16bn euros ($1.5bn; £800m)"
 _COUNTED = re.compile(r"\s(?!(?:this|was|is|has|his|its|as|plus|unless|less|thus|does|goes|us|yes|always|perhaps)\b)[a-z]+s\b")
 _PRONOUN_AFTER = re.compile(r"\s+(?:of|for|who|which|that)\b")
-_CALLED = re.compile(r"\b(?:called|named|dubbed|nicknamed|codenamed|titled|entitled|known as)\s+[\"'“‘]?$", re.I)
+_CALLED = re.compile(  # "a tool called Picasa", "renamed it The Chateau"
+    r"\b(?:(?:called|named|dubbed|nicknamed|codenamed|titled|entitled|known as)|(?:re)?(?:call(?:s|ed)?|names?|named|dub(?:s|bed)?) (?:it|them|him|her))\s+[\"'“‘]?$", re.I
+)
 _DIMENSIONS_JOIN = re.compile(r"\s*(?:by|x|×)\s*")
+_REASON_CUE = re.compile(  # words that give a reason
+    r"\b(?:because|due to|owing to|thanks to|as a result|result of|blam(?:e|ed|es|ing) (?:on|for)|in search of|in order to|so that|so as to"
+    r"|caus(?:e|ed|es|ing)|reasons?|led to|lead to|leads to|forc(?:e|ed|es|ing)|prompt(?:ed|s)?|aim(?:s|ed)? to|in a bid to|as (?:it|they|he|she|the))\b",
+    re.I,
+)
+_REASON_AHEAD = re.compile(  # … the reason words the reason follows
+    r"\b(?:because|due to|owing to|thanks to|as a result of|blamed (?:on|for)|in search of|in order to|so that|so as to|in a bid to|as (?:it|they|he|she))\b", re.I
+)
+_CLAUSE_END = re.compile(r"[;:]\s|\s[-–—]\s|,\s(?:and|but|which|while|whereas|according)\b|,\s(?:[\w'’.-]+\s){0,4}(?:said|says|told|added)\b|[\"“”]|\.\s")
 _SPECIFIC = re.compile(
     r"\b(?:1[6-9]\d\d|20\d\d|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)|[$£€¥]\d|\d(?:[.,]\d+)?\s?(?:%|m|bn|k)\b"
 )
@@ -209,7 +220,10 @@ class ExtractiveReader:
             similarity = (similarity + vectors @ self.embedder.encode([own])[0]) / 2
         for candidate, value in zip(shortlist, similarity):
             candidate.dense = float(value)
-        if wanted:
+        if wanted and wanted.name == "reason":
+            for candidate in shortlist:
+                candidate.type_fit = float(bool(_REASON_CUE.search(candidate.text)))
+        elif wanted:
             for candidate, entities in zip(shortlist, self.tagger.tag(texts)):
                 entities = self._without_head(candidate.text, entities, wanted.head)
                 fitting = [e for e in entities if self._could_answer(candidate.text, e, ranking)]
@@ -395,7 +409,10 @@ class ExtractiveReader:
     def _answer(self, best: Candidate, ranking: Ranking) -> Answer:
         passage = best.passage
         start, end = best.start - passage.chunk.start, best.end - passage.chunk.start
-        phrase = self._phrase(best, ranking) if ranking.wanted else None
+        if ranking.wanted and ranking.wanted.name == "reason":
+            phrase = _reason(best.text)
+        else:
+            phrase = self._phrase(best, ranking) if ranking.wanted else None
         if phrase and ranking.wanted.head and singular(ranking.wanted.head) != ranking.wanted.head:
             phrase = _with_listed(best, phrase)  # "Which councillors …": all of them
         elif phrase and ranking.wanted.name == "person" and not ranking.wanted.head and phrase.label == "PERSON":
@@ -483,6 +500,17 @@ def _weight(entity: Entity, wanted: AnswerType, candidate: Candidate) -> float:
     if weight and entity.label in PROPER_NAMES and (entity in candidate.near_head or called):
         return min(1.0, weight + BESIDE_BONUS)
     return weight
+
+
+def _reason(sentence: str) -> Entity | None:
+    """The clause a reason word opens, to the clause's end ("because of its historical
+    significance"); None when the reason stands before its word ("A knee injury forced him out")."""
+    cue = _REASON_AHEAD.search(sentence)
+    if not cue:
+        return None
+    end = _CLAUSE_END.search(sentence, cue.end())
+    phrase = sentence[cue.start() : end.start() if end else len(sentence)].rstrip(" .,;:!?")
+    return Entity(cue.start(), cue.start() + len(phrase), "REASON") if len(phrase.split()) >= 3 else None
 
 
 def _fullest(candidate: Candidate, entity: Entity) -> Entity:

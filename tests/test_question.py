@@ -40,6 +40,9 @@ from qa.question import asked_clause, asks_for_latest, expected_answer, without_
         ("What nationality is the new coach?", "nationality"),
         ("What did the Kestrel Harbour Bridge cost?", "amount"),
         ("What will the new tunnel cost to build?", "amount"),
+        ("What is the new chip called?", "name"),
+        ("What was the brewer called before the merger?", "name"),
+        ("What did the band call the disused warehouse?", "name"),
     ],
 )
 def test_expected_answer_type(question, kind):
@@ -47,11 +50,22 @@ def test_expected_answer_type(question, kind):
 
 
 @pytest.mark.parametrize("question", [
-    "What did the minister say about the plan?", "Why was the match postponed?", "Tell me about the storm",
+    "What did the minister say about the plan?", "Tell me about the storm",
     "How quickly did the shares fall after the announcement?",  # a span of time as much as a change
+    "What did the leader call Brown's Budget?",  # a thing with a name already is described, not named
+    "What does the name of the new label stand for?",
 ])
 def test_open_questions_have_no_type(question):
     assert expected_answer(question) is None
+
+
+@pytest.mark.parametrize("question", [
+    "Why was the match postponed?", "What was the reason for the delay?", "What caused the crash?",
+    "According to the report, why did sales fall?",  # the asking clause decides
+])
+def test_why_asks_for_a_reason_no_entity_gives(question):
+    wanted = expected_answer(question)
+    assert wanted.name == "reason" and not wanted.labels
 
 
 def test_a_question_opening_with_a_statement_asks_with_its_last_wh_word(tagger):

@@ -272,6 +272,7 @@ def test_an_apposition_reaches_past_capitalised_words(reader):
     # "called", "known as": the words say it is a name
     ("What is the name of the new software?", "Microsoft announced a partnership with TiVo, called TiVoToGo, at the show.", "TiVoToGo"),
     ("What is the name of the new software?", "The tool, known as Picasa, was released by Google on Tuesday.", "Picasa"),
+    ("What did the band call the old warehouse?", "Kevin Doyle said the band took over an old warehouse in Leeds and renamed it The Loft.", "The Loft"),
     # the noun asked about, in the words news copy uses for it
     ("Which film stayed top of the box office?", "Top of the box office for a second week was action movie National Treasure.", "National Treasure"),
     ("Which song was the only other new entry?", "The only other new entry came from Robbie Williams track Misunderstood.", "Misunderstood"),
@@ -512,3 +513,22 @@ def test_a_word_spelled_like_a_question_name_s_initials_is_no_question_term(read
     question = "What did the Federation Against Copyright Theft say about the bridge?"
     story = _passage("fact", "Bridge reopens", ["In fact, the bridge cost more than planned."])
     assert "fact" not in reader.rank(question, reader.embedder.encode([question])[0], [story]).terms
+
+
+FERRY = _passage("ferry", "Ferry sailings cancelled", [
+    "The ferry sailings from Port Avalon were cancelled on Tuesday.",
+    "The ferry sailings were cancelled because of high winds in the harbour, the operator said.",
+    "A storm surge forced the closure of the coast road.",
+])
+
+
+def test_why_picks_the_sentence_that_gives_a_reason_and_shows_its_clause(reader):
+    answer = _ask(reader, "Why were the ferry sailings cancelled on Tuesday?", (FERRY,))
+    assert answer.text == "because of high winds in the harbour"
+    assert FERRY.chunk.text[answer.start : answer.end] == answer.text
+    assert FERRY.chunk.text[answer.sentence_start : answer.sentence_end].startswith("The ferry sailings were cancelled because")
+
+
+def test_a_reason_before_its_cause_word_shows_the_whole_sentence(reader):
+    answer = _ask(reader, "Why was the coast road closed?", (FERRY,))
+    assert answer.text == "A storm surge forced the closure of the coast road."
