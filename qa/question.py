@@ -101,12 +101,13 @@ _RULES: list[tuple[str, str, dict[str, float]]] = [
     ("work", r"(?:what|which) (?:film|movie|book|show|album|song|game|programme|program|series|play|novel|title)\b", WORK),
     ("nationality", r"what nationality\b", NATIONALITY),
     # "What was the firm called before …?", "What did the band call the warehouse?": a name
-    ("name", r"what (?:is|was|are|were|will be)\b(?=.*\b(?:called|named|known as|dubbed)(?:\s+(?:before|until|when|originally|previously|formerly|at first)\b.*)?\W*$)"
-             # … not "What did Howard call Brown's Budget?": a thing with a name already is described
-             r"|what (?:did|do|does|will|would) (?:[\w'’&-]+\s+){1,6}?(?:call|(?:re)?name|dub)\s+(?:it|them|(?:the|a|an|its|their|his|her)\s+[a-z])", NAME),
+    ("name", r"what (?:is|was|are|were|will be)\b(?=.*\b(?:called|named|known as|dubbed)(?:\s+(?:before|until|originally|previously|formerly|at first)\b.*)?\W*$)"
+             # … not "What did Howard call Brown's Budget?" nor "the Budget": a thing with a name is described
+             r"|what (?:did|do|does|will|would) (?:[\w'’&-]+\s+){1,6}?(?:call|(?:re)?name|dub)\s+(?:it|them|(?:the|its|their|his|her)\s+(?-i:[a-z]))", NAME),
 ]
 _COMPILED = [(name, re.compile(pattern, re.I), labels) for name, pattern, labels in _RULES]
-_WH_WORD = re.compile(r"\b(?:who|whom|whose|what|when|where|which|how|why)\b", re.I)
+# "why" asks only before its verb ("Why did …"), not in a statement ("GM did not say why it settled")
+_WH_WORD = re.compile(r"\b(?:who|whom|whose|what|when|where|which|how|why(?=\s+(?:did|does|do|is|are|was|were|has|have|had|will|would|could|can|should|might|must|may)\b))\b", re.I)
 
 # "Which <noun>" questions: the noun asked about decides the type; a noun of no listed kind
 # asks for a proper name of any kind ("Which pundit …").
@@ -136,7 +137,7 @@ _NAMING = {"name", "title"}  # "the name of X": X says what is asked
 _MEASURING = {"size", "kind", "type", "sort"}  # "the size of X": X says what is asked when it is of a listed kind
 _POSSESSIVES = {"his", "her", "its", "their", "our", "my", "your"}  # determiners too: "What was her time?"
 _DO_HAVE = {"do", "does", "did", "has", "have", "had"}
-_FOR_REASON = re.compile(r"what (?:is|was|were|are) the reasons?\b|what (?:caused|prompted|led to)\b", re.I)
+_FOR_REASON = re.compile(r"(?:what|which) (?:is |was |were |are )?(?:the )?(?:reasons?|cause)\b|what (?:caused|prompted|led to)\b", re.I)
 _CLAUSE_BREAK = re.compile(r"[,;:]\s|\s(?:--?|[–—])\s")
 _HOW_MUCH = re.compile(r"how\s+much\b", re.I)
 _LEADING_PREPOSITION = re.compile(r"\b(by|in|for|at|from|to|since|until|on|with)\s+$", re.I)
@@ -166,7 +167,7 @@ REASON = AnswerType("reason", {}, gate=0.7)
 
 
 def expected_answer(question: str, words: Sequence[Word] = ()) -> AnswerType | None:
-    """The entity labels a question asks for; None for open questions (what happened, why).
+    """The entity labels a question asks for (none for a reason); None for open questions (what happened).
     `words`: the question's part-of-speech tags, which find the noun a "which …" asks about."""
     wh = _asked_wh(question)
     if not wh:
@@ -189,13 +190,13 @@ def _answer_type(question: str, words: Sequence[Word], wh: re.Match) -> AnswerTy
     if _CLOCK_QUESTION.match(question, wh.start()):
         return AnswerType("time", CLOCK)
     asks = "which" if _ASKS_NAME.match(question, wh.start()) else wh.group(0).lower()  # "What is the name of …" asks for one
+    if asks == "why" or _FOR_REASON.match(question, wh.start()):
+        return REASON
     by_head = _by_head(asks, head)
     if by_head:
         return replace(by_head, modifiers=modifiers)
     if asks == "how" and head and _HOW_MUCH.match(question, wh.start()):
         return replace(_measured(head), modifiers=modifiers)
-    if asks == "why" or _FOR_REASON.match(question, wh.start()):
-        return REASON
     phrases = _wh_phrases(question, wh)
     for name, pattern, labels in _COMPILED:
         if any(pattern.match(phrase) for phrase in phrases):

@@ -82,18 +82,26 @@ _CONVERSION = re.compile(r"\s\((?:[^()]*;\s)?")  # between an amount and its con
 _COUNTED = re.compile(r"\s(?!(?:this|was|is|has|his|its|as|plus|unless|less|thus|does|goes|us|yes|always|perhaps)\b)[a-z]+s\b")
 _PRONOUN_AFTER = re.compile(r"\s+(?:of|for|who|which|that)\b")
 _CALLED = re.compile(  # "a tool called Picasa", "renamed it The Chateau"
-    r"\b(?:(?:called|named|dubbed|nicknamed|codenamed|titled|entitled|known as)|(?:re)?(?:call(?:s|ed)?|names?|named|dub(?:s|bed)?) (?:it|them|him|her))\s+[\"'“‘]?$", re.I
+    r"\b(?:called|named|dubbed|nicknamed|codenamed|titled|entitled|known as|(?:re)?(?:call(?:s|ed)?|names?|named|dub(?:s|bed)?) (?:it|them|him|her))\s+[\"'“‘]?$", re.I
 )
 _DIMENSIONS_JOIN = re.compile(r"\s*(?:by|x|×)\s*")
-_REASON_CUE = re.compile(  # words that give a reason
-    r"\b(?:because|due to|owing to|thanks to|as a result|result of|blam(?:e|ed|es|ing) (?:on|for)|in search of|in order to|so that|so as to"
-    r"|caus(?:e|ed|es|ing)|reasons?|led to|lead to|leads to|forc(?:e|ed|es|ing)|prompt(?:ed|s)?|aim(?:s|ed)? to|in a bid to|as (?:it|they|he|she|the))\b",
-    re.I,
+_AT_SITE = re.compile(r"\bat\s+$", re.I)
+_NOT_SITES = {"PERSON", "NORP", "DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT", "QUANTITY"}
+# Words a reason follows ("because of the strike"); "due to" before a verb is a timetable ("due to
+# arrive"), so only before what names a cause
+_REASON_AHEAD = (
+    r"because|owing to|thanks to|as a result of|blamed on|in search of|in order to|so that|so as to|in a bid to"
+    r"|due to (?=(?:the|a|an|its|his|her|their|this|that|these|those|some|high|low|poor|bad|heavy|injury|illness|lack)\b|(?-i:[A-Z\d])|[a-z]+(?:ing|ed|al|ary|ic|ous|ity|ion|ness|ment|s)\b)"
 )
-_REASON_AHEAD = re.compile(  # … the reason words the reason follows
-    r"\b(?:because|due to|owing to|thanks to|as a result of|blamed (?:on|for)|in search of|in order to|so that|so as to|in a bid to|as (?:it|they|he|she))\b", re.I
+_REASON_WORD = re.compile(rf"\b(?:{_REASON_AHEAD})", re.I)
+# … and words a reason comes before ("A knee injury forced him out"): a sentence with either gives one
+_REASON_CUE = re.compile(
+    rf"\b(?:{_REASON_AHEAD}|blam(?:e|ed|es|ing) for|caus(?:e|ed|es|ing)|reasons?|led to|leads? to|forc(?:ed|ing)|prompt(?:ed|s)|aim(?:s|ed)? to)\b", re.I
 )
-_CLAUSE_END = re.compile(r"[;:]\s|\s[-–—]\s|,\s(?:and|but|which|while|whereas|according)\b|,\s(?:[\w'’.-]+\s){0,4}(?:said|says|told|added)\b|[\"“”]|\.\s")
+_CLAUSE_END = re.compile(  # a closing quote ends a clause, an opening one does not
+    r"[;:]\s|\s[-–—]\s|,\s(?:and|but|which|while|whereas|according)\b|,\s(?:[\w'’.-]+\s){0,4}(?:said|says|told|added)\b|(?<=\S)[\"”]|\.\s"
+)
+REASON_WORDS = 20  # a longer reason is shown in its sentence
 _SPECIFIC = re.compile(
     r"\b(?:1[6-9]\d\d|20\d\d|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)|[$£€¥]\d|\d(?:[.,]\d+)?\s?(?:%|m|bn|k)\b"
 )
@@ -154,7 +162,9 @@ def evidence(candidate: Candidate, ranking: Ranking) -> tuple[float, float, floa
     passage_similarity = candidate.passage.dense_score
     article = candidate.passage.article
     lacks = bool(ranking.numbers - _numbers(f"{article.title}\n{article.text}\n{article.published or ''}"))
-    return candidate.score, candidate.dense if passage_similarity is None else passage_similarity, float(lacks)
+    # a type no entity gives (a reason) only orders the sentences: sure as an open question's
+    score = candidate.score if not ranking.wanted or ranking.wanted.labels else combine(candidate, None)
+    return score, candidate.dense if passage_similarity is None else passage_similarity, float(lacks)
 
 
 def confidence(candidate: Candidate, ranking: Ranking) -> float:
@@ -422,6 +432,8 @@ class ExtractiveReader:
             phrase = phrase if named else listed  # not with one the question names ("Who did Mauresmo beat?") or given before ("Who else …?")
         if phrase and ranking.wanted.name in ("measure", "size"):
             phrase = _with_listed(best, phrase, _DIMENSIONS_JOIN)  # "12cm by 7.4cm"
+        if phrase and ranking.wanted.name in ("place", "venue"):
+            phrase = _within_place(best, phrase)
         if phrase:
             phrase = _with_unit(best.text, phrase, ranking.wanted)
             return Answer(best.text[phrase.start : phrase.end], start + phrase.start, start + phrase.end, confidence(best, ranking), passage, start, end, phrase.label)
@@ -502,15 +514,26 @@ def _weight(entity: Entity, wanted: AnswerType, candidate: Candidate) -> float:
     return weight
 
 
+def _within_place(candidate: Candidate, entity: Entity) -> Entity:
+    """A place with the name of the site in it that "at" leads: "at Gleneagles in Scotland", "at
+    the Millennium Dome in Greenwich" (the question's "where" favours the place after "in")."""
+    for site in candidate.entities:
+        if site.label not in _NOT_SITES and _AT_SITE.search(candidate.text, 0, site.start) and candidate.text[site.end : entity.start] == " in ":
+            return Entity(site.start, entity.end, entity.label)
+    return entity
+
+
 def _reason(sentence: str) -> Entity | None:
     """The clause a reason word opens, to the clause's end ("because of its historical
     significance"); None when the reason stands before its word ("A knee injury forced him out")."""
-    cue = _REASON_AHEAD.search(sentence)
+    cue = _REASON_WORD.search(sentence)
     if not cue:
         return None
     end = _CLAUSE_END.search(sentence, cue.end())
-    phrase = sentence[cue.start() : end.start() if end else len(sentence)].rstrip(" .,;:!?")
-    return Entity(cue.start(), cue.start() + len(phrase), "REASON") if len(phrase.split()) >= 3 else None
+    end = end.start() + (sentence[end.start()] in '"”') if end else len(sentence)  # a quote closing within keeps its mark
+    phrase = sentence[cue.start() : end].rstrip(" .,;:!?")
+    balanced = phrase.count("(") == phrase.count(")") and phrase.count('"') % 2 == 0 and phrase.count("“") == phrase.count("”")
+    return Entity(cue.start(), cue.start() + len(phrase), "REASON") if 3 <= len(phrase.split()) <= REASON_WORDS and balanced else None
 
 
 def _fullest(candidate: Candidate, entity: Entity) -> Entity:

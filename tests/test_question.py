@@ -62,10 +62,22 @@ def test_open_questions_have_no_type(question):
 @pytest.mark.parametrize("question", [
     "Why was the match postponed?", "What was the reason for the delay?", "What caused the crash?",
     "According to the report, why did sales fall?",  # the asking clause decides
+    "What reason did the minister give?", "What was the cause of the fire?",
 ])
 def test_why_asks_for_a_reason_no_entity_gives(question):
     wanted = expected_answer(question)
     assert wanted.name == "reason" and not wanted.labels
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("GM did not say why it settled, but how much did GM pay Fiat?", "amount"),  # "why" in a statement asks nothing
+    ("The board asked why the show was cancelled, which channel will show it instead?", "organisation"),
+    ("What did the Tories call the Budget?", None),  # a thing with a name is described, not named
+    ("What did the union call a strike over?", None),
+])
+def test_a_statement_s_why_or_a_call_that_describes_asks_nothing_of_its_own(question, kind):
+    wanted = expected_answer(question)
+    assert (wanted.name if wanted else None) == kind
 
 
 def test_a_question_opening_with_a_statement_asks_with_its_last_wh_word(tagger):

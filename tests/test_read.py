@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from qa.config import Config
-from qa.read import RELATIVE_DATE, Candidate, ExtractiveReader, _weight, confidence, evidence
+from qa.read import RELATIVE_DATE, Candidate, ExtractiveReader, _reason, _weight, combine, confidence, evidence
 from qa.schema import Article, Chunk, Passage
 
 
@@ -532,3 +532,28 @@ def test_why_picks_the_sentence_that_gives_a_reason_and_shows_its_clause(reader)
 def test_a_reason_before_its_cause_word_shows_the_whole_sentence(reader):
     answer = _ask(reader, "Why was the coast road closed?", (FERRY,))
     assert answer.text == "A storm surge forced the closure of the coast road."
+
+
+@pytest.mark.parametrize("sentence, reason", [
+    ("Profits fell due to the strike at the plant.", "due to the strike at the plant"),
+    ("The economy grew thanks to a \"record harvest\", the bank said.", 'thanks to a "record harvest"'),  # a closing quote kept
+    ("The envoy is due to arrive on Wednesday to revive the talks.", None),  # "due to" before a verb: a timetable
+    ("The minister was blamed for the fall in exports.", None),  # what follows "blamed for" is the effect
+    ("The fall was blamed on a weaker dollar and dearer oil.", "blamed on a weaker dollar and dearer oil"),
+])
+def test_the_reason_clause(sentence, reason):
+    found = _reason(sentence)
+    assert (sentence[found.start : found.end] if found else None) == reason
+
+
+def test_a_why_question_is_as_sure_as_an_open_one(reader):
+    question = "Why were the ferry sailings cancelled on Tuesday?"
+    vector = reader.embedder.encode([question])[0]
+    ranking = reader.rank(question, vector, [FERRY])
+    for candidate in ranking.candidates:  # the reason words order the sentences, they lower no confidence
+        assert evidence(candidate, ranking)[0] == pytest.approx(combine(candidate, None))
+
+
+def test_where_gives_the_site_at_which_with_its_place(reader):
+    story = _passage("summit", "Summit", ["The leaders will meet at Gleneagles in Scotland in July."])
+    assert _ask(reader, "Where will the leaders meet?", (story,)).text == "Gleneagles in Scotland"
