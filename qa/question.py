@@ -107,7 +107,7 @@ _RULES: list[tuple[str, str, dict[str, float]]] = [
 ]
 _COMPILED = [(name, re.compile(pattern, re.I), labels) for name, pattern, labels in _RULES]
 # "why" asks only before its verb ("Why did …"), not in a statement ("GM did not say why it settled")
-_WH_WORD = re.compile(r"\b(?:who|whom|whose|what|when|where|which|how|why(?=\s+(?:did|does|do|is|are|was|were|has|have|had|will|would|could|can|should|might|must|may)\b))\b", re.I)
+_WH_WORD = re.compile(r"\b(?:who|whom|whose|what|when|where|which|how|why(?=\s*,|\s+(?:did|does|do|is|are|was|were|has|have|had|will|would|could|can|should|might|must|may)\b))\b", re.I)
 
 # "Which <noun>" questions: the noun asked about decides the type; a noun of no listed kind
 # asks for a proper name of any kind ("Which pundit …").
@@ -137,7 +137,7 @@ _NAMING = {"name", "title"}  # "the name of X": X says what is asked
 _MEASURING = {"size", "kind", "type", "sort"}  # "the size of X": X says what is asked when it is of a listed kind
 _POSSESSIVES = {"his", "her", "its", "their", "our", "my", "your"}  # determiners too: "What was her time?"
 _DO_HAVE = {"do", "does", "did", "has", "have", "had"}
-_FOR_REASON = re.compile(r"(?:what|which) (?:is |was |were |are )?(?:the )?(?:reasons?|cause)\b|what (?:caused|prompted|led to)\b", re.I)
+_FOR_REASON = re.compile(r"(?:what|which) (?:is |was |were |are )?(?:the )?(?:main |real |official )?(?:reasons?|causes?)\b|what (?:caused|prompted|led to)\b", re.I)
 _CLAUSE_BREAK = re.compile(r"[,;:]\s|\s(?:--?|[–—])\s")
 _HOW_MUCH = re.compile(r"how\s+much\b", re.I)
 _LEADING_PREPOSITION = re.compile(r"\b(by|in|for|at|from|to|since|until|on|with)\s+$", re.I)
@@ -164,6 +164,7 @@ class AnswerType:
 
 # "Why …": a reason, which no entity is; a sentence that gives one says so ("because", "due to")
 REASON = AnswerType("reason", {}, gate=0.7)
+NAME_GATE = 0.5  # a name of any kind is often one the tagger missed ("dubbed Napster to Go"): its sentence keeps half
 
 
 def expected_answer(question: str, words: Sequence[Word] = ()) -> AnswerType | None:
@@ -200,7 +201,7 @@ def _answer_type(question: str, words: Sequence[Word], wh: re.Match) -> AnswerTy
     phrases = _wh_phrases(question, wh)
     for name, pattern, labels in _COMPILED:
         if any(pattern.match(phrase) for phrase in phrases):
-            return AnswerType(name, labels, head, modifiers=modifiers)
+            return AnswerType(name, labels, head, gate=NAME_GATE if name == "name" else AnswerType.gate, modifiers=modifiers)
     return None
 
 
@@ -266,7 +267,7 @@ def _by_head(wh: str, head: str | None) -> AnswerType | None:
     name, labels = _kind(head)
     if name:
         return AnswerType(name, labels, head)
-    return AnswerType("name", NAME, head, gate=0.5) if wh == "which" or head in _NAMING else None  # "Under what name …"
+    return AnswerType("name", NAME, head, gate=NAME_GATE) if wh == "which" or head in _NAMING else None  # "Under what name …"
 
 
 def _kind(head: str | None) -> tuple[str | None, dict]:

@@ -91,15 +91,15 @@ _NOT_SITES = {"PERSON", "NORP", "DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", 
 # arrive"), so only before what names a cause
 _REASON_AHEAD = (
     r"because|owing to|thanks to|as a result of|blamed on|in search of|in order to|so that|so as to|in a bid to"
-    r"|due to (?=(?:the|a|an|its|his|her|their|this|that|these|those|some|high|low|poor|bad|heavy|injury|illness|lack)\b|(?-i:[A-Z\d])|[a-z]+(?:ing|ed|al|ary|ic|ous|ity|ion|ness|ment|s)\b)"
+    r"|due to (?=(?:the|a|an|its|his|her|their|this|that|these|those|some|high|higher|low|lower|poor|bad|heavy|strong|stronger|weak|weaker|widespread|short|tough|slack|injury|illness|lack)\b|(?-i:[A-Z\d])|[a-z]+(?:ing|ed|al|ary|ic|ous|ity|ion|ness|ment|s)\b)"
 )
 _REASON_WORD = re.compile(rf"\b(?:{_REASON_AHEAD})", re.I)
 # … and words a reason comes before ("A knee injury forced him out"): a sentence with either gives one
 _REASON_CUE = re.compile(
     rf"\b(?:{_REASON_AHEAD}|blam(?:e|ed|es|ing) for|caus(?:e|ed|es|ing)|reasons?|led to|leads? to|forc(?:ed|ing)|prompt(?:ed|s)|aim(?:s|ed)? to)\b", re.I
 )
-_CLAUSE_END = re.compile(  # a closing quote ends a clause, an opening one does not
-    r"[;:]\s|\s[-–—]\s|,\s(?:and|but|which|while|whereas|according)\b|,\s(?:[\w'’.-]+\s){0,4}(?:said|says|told|added)\b|(?<=\S)[\"”]|\.\s"
+_CLAUSE_END = re.compile(  # a reason's clause ends here; a quote inside it does not end it
+    r"[;:]\s|\s[-–—]\s|,\s(?:and|but|which|while|whereas|according)\b|,\s(?:[\w'’.-]+\s){0,4}(?:said|says|say|told|added|claim|claims|claimed)\b|\.\s"
 )
 REASON_WORDS = 20  # a longer reason is shown in its sentence
 _SPECIFIC = re.compile(
@@ -432,12 +432,25 @@ class ExtractiveReader:
             phrase = phrase if named else listed  # not with one the question names ("Who did Mauresmo beat?") or given before ("Who else …?")
         if phrase and ranking.wanted.name in ("measure", "size"):
             phrase = _with_listed(best, phrase, _DIMENSIONS_JOIN)  # "12cm by 7.4cm"
-        if phrase and ranking.wanted.name in ("place", "venue"):
-            phrase = _within_place(best, phrase)
+        if phrase and ranking.wanted.name in ("place", "venue") and not ranking.wanted.head:
+            phrase = self._within_place(best, phrase, ranking)
         if phrase:
             phrase = _with_unit(best.text, phrase, ranking.wanted)
             return Answer(best.text[phrase.start : phrase.end], start + phrase.start, start + phrase.end, confidence(best, ranking), passage, start, end, phrase.label)
         return Answer(best.text, start, end, confidence(best, ranking), passage, start, end)
+
+    def _within_place(self, candidate: Candidate, entity: Entity, ranking: Ranking) -> Entity:
+        """A place with the site "at" leads before it: "at Gleneagles in Scotland", "at the
+        Millennium Dome in Greenwich" ("where" favours the place after "in"); not a site the
+        question names ("Where is Jack's Snooker Hall?"), nor a competition after "in"."""
+        if entity.label not in _PLACES:
+            return entity
+        for site in candidate.entities:
+            named = self._named_in_question(candidate.text[site.start : site.end], ranking.terms)
+            at = _AT_SITE.search(candidate.text, 0, site.start) and candidate.text[site.end : entity.start] == " in "
+            if at and site.label not in _NOT_SITES and not named:
+                return Entity(site.start, entity.end, entity.label)
+        return entity
 
     def _phrase(self, best: Candidate, ranking: Ranking) -> Entity | None:
         """The best-fitting entity of the asked type, nearest to the question's own words in the sentence."""
@@ -514,23 +527,17 @@ def _weight(entity: Entity, wanted: AnswerType, candidate: Candidate) -> float:
     return weight
 
 
-def _within_place(candidate: Candidate, entity: Entity) -> Entity:
-    """A place with the name of the site in it that "at" leads: "at Gleneagles in Scotland", "at
-    the Millennium Dome in Greenwich" (the question's "where" favours the place after "in")."""
-    for site in candidate.entities:
-        if site.label not in _NOT_SITES and _AT_SITE.search(candidate.text, 0, site.start) and candidate.text[site.end : entity.start] == " in ":
-            return Entity(site.start, entity.end, entity.label)
-    return entity
-
-
 def _reason(sentence: str) -> Entity | None:
     """The clause a reason word opens, to the clause's end ("because of its historical
     significance"); None when the reason stands before its word ("A knee injury forced him out")."""
     cue = _REASON_WORD.search(sentence)
     if not cue:
         return None
-    end = _CLAUSE_END.search(sentence, cue.end())
-    end = end.start() + (sentence[end.start()] in '"”') if end else len(sentence)  # a quote closing within keeps its mark
+    found = _CLAUSE_END.search(sentence, cue.end())
+    end = found.start() if found else len(sentence)
+    if not sentence[: cue.start()].strip(" \"'“‘"):  # "Because the chip is new, it …": the clause ends at its comma
+        comma = sentence.find(", ", cue.end())
+        end = min(end, comma) if comma >= 0 else end
     phrase = sentence[cue.start() : end].rstrip(" .,;:!?")
     balanced = phrase.count("(") == phrase.count(")") and phrase.count('"') % 2 == 0 and phrase.count("“") == phrase.count("”")
     return Entity(cue.start(), cue.start() + len(phrase), "REASON") if 3 <= len(phrase.split()) <= REASON_WORDS and balanced else None

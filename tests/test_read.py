@@ -540,6 +540,8 @@ def test_a_reason_before_its_cause_word_shows_the_whole_sentence(reader):
     ("The envoy is due to arrive on Wednesday to revive the talks.", None),  # "due to" before a verb: a timetable
     ("The minister was blamed for the fall in exports.", None),  # what follows "blamed for" is the effect
     ("The fall was blamed on a weaker dollar and dearer oil.", "blamed on a weaker dollar and dearer oil"),
+    ("Because the chip is so new, it needs new tools.", "Because the chip is so new"),  # a reason opening the sentence
+    ("Sales fell because of \"monumental\" delays at the port, say analysts.", 'because of "monumental" delays at the port'),
 ])
 def test_the_reason_clause(sentence, reason):
     found = _reason(sentence)
@@ -557,3 +559,11 @@ def test_a_why_question_is_as_sure_as_an_open_one(reader):
 def test_where_gives_the_site_at_which_with_its_place(reader):
     story = _passage("summit", "Summit", ["The leaders will meet at Gleneagles in Scotland in July."])
     assert _ask(reader, "Where will the leaders meet?", (story,)).text == "Gleneagles in Scotland"
+
+
+@pytest.mark.parametrize("question, sentence, expected", [
+    ("Where is the Harbour Snooker Hall?", "The club meets at the Harbour Snooker Hall in Port Avalon.", "Port Avalon"),  # a site it names
+    ("Where did the team play?", "The team played at Greenfield Stadium in the Harbour Cup.", "Greenfield Stadium"),  # a competition
+])
+def test_where_gives_no_site_the_question_names_nor_a_competition(reader, question, sentence, expected):
+    assert _ask(reader, question, (_passage("story", "Story", [sentence]),)).text == expected
