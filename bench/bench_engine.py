@@ -46,6 +46,7 @@ QUESTION_SETS = {
     "fresh-14": ROOT / "bench" / "bbc_fresh14.jsonl",
     "fresh-15": ROOT / "bench" / "bbc_fresh15.jsonl",
     "fresh-16": ROOT / "bench" / "bbc_fresh16.jsonl",
+    "fresh-17": ROOT / "bench" / "bbc_fresh17.jsonl",
 }
 
 
