@@ -419,10 +419,8 @@ class ExtractiveReader:
     def _answer(self, best: Candidate, ranking: Ranking) -> Answer:
         passage = best.passage
         start, end = best.start - passage.chunk.start, best.end - passage.chunk.start
-        if ranking.wanted and ranking.wanted.name == "reason":
-            phrase = _reason(best.text)
-        else:
-            phrase = self._phrase(best, ranking) if ranking.wanted else None
+        wanted = ranking.wanted
+        phrase = (_reason(best.text) if wanted.name == "reason" else self._phrase(best, ranking)) if wanted else None
         if phrase and ranking.wanted.head and singular(ranking.wanted.head) != ranking.wanted.head:
             phrase = _with_listed(best, phrase)  # "Which councillors …": all of them
         elif phrase and ranking.wanted.name == "person" and not ranking.wanted.head and phrase.label == "PERSON":
