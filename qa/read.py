@@ -93,10 +93,11 @@ _REASON_AHEAD = (
     r"because|owing to|thanks to|as a result of|blamed on|in search of|in order to|so that|so as to|in a bid to"
     r"|due to (?=(?:the|a|an|its|his|her|their|this|that|these|those|some|high|higher|low|lower|poor|bad|heavy|strong|stronger|weak|weaker|widespread|short|tough|slack|injury|illness|lack)\b|(?-i:[A-Z\d])|[a-z]+(?:ing|ed|al|ary|ic|ous|ity|ion|ness|ment|s)\b)"
 )
-_REASON_WORD = re.compile(rf"\b(?:{_REASON_AHEAD})", re.I)
+_NEGATED = r"(?<!\bnot )(?<!n't )(?<!\bnever )"  # "was not due to vandals" gives no reason
+_REASON_WORD = re.compile(rf"\b{_NEGATED}(?:{_REASON_AHEAD})", re.I)
 # … and words a reason comes before ("A knee injury forced him out"): a sentence with either gives one
 _REASON_CUE = re.compile(
-    rf"\b(?:{_REASON_AHEAD}|blam(?:e|ed|es|ing) for|caus(?:e|ed|es|ing)|reasons?|led to|leads? to|forc(?:ed|ing)|prompt(?:ed|s)|aim(?:s|ed)? to)\b", re.I
+    rf"\b{_NEGATED}(?:{_REASON_AHEAD}|blam(?:e|ed|es|ing) for|caus(?:e|ed|es|ing)|reasons?|led to|leads? to|forc(?:ed|ing)|prompt(?:ed|s)|aim(?:s|ed)? to)\b", re.I
 )
 _CLAUSE_END = re.compile(  # a reason's clause ends here; a quote inside it does not end it
     r"[;:]\s|\s[-–—]\s|,\s(?:and|but|which|while|whereas|according)\b|,\s(?:[\w'’.-]+\s){0,4}(?:said|says|say|told|added|claim|claims|claimed)\b|\.\s"

@@ -539,6 +539,7 @@ def test_a_reason_before_its_cause_word_shows_the_whole_sentence(reader):
     ("The economy grew thanks to a \"record harvest\", the bank said.", 'thanks to a "record harvest"'),  # a closing quote kept
     ("The envoy is due to arrive on Wednesday to revive the talks.", None),  # "due to" before a verb: a timetable
     ("The minister was blamed for the fall in exports.", None),  # what follows "blamed for" is the effect
+    ("The fire was not due to vandals, the police said.", None),  # a reason denied
     ("The fall was blamed on a weaker dollar and dearer oil.", "blamed on a weaker dollar and dearer oil"),
     ("Because the chip is so new, it needs new tools.", "Because the chip is so new"),  # a reason opening the sentence
     ("Sales fell because of \"monumental\" delays at the port, say analysts.", 'because of "monumental" delays at the port'),
