@@ -445,9 +445,8 @@ class ExtractiveReader:
         if entity.label not in _PLACES:
             return entity
         for site in candidate.entities:
-            named = self._named_in_question(candidate.text[site.start : site.end], ranking.terms)
-            at = _AT_SITE.search(candidate.text, 0, site.start) and candidate.text[site.end : entity.start] == " in "
-            if at and site.label not in _NOT_SITES and not named:
+            at = candidate.text[site.end : entity.start] == " in " and _AT_SITE.search(candidate.text, 0, site.start)
+            if at and site.label not in _NOT_SITES and not self._named_in_question(candidate.text[site.start : site.end], ranking.terms):
                 return Entity(site.start, entity.end, entity.label)
         return entity
 
