@@ -55,6 +55,9 @@ _POST = re.compile(r"(?:Officer|President|CEO|Director|Secretary|Undersecretary|
 _OF_PLACE_NOUN = re.compile(r"(?:Council|Bank|Guild|Association|Federation|Union|Society|Institute|University|College"
                             r"|Academy|Museum|Church|Court|Parliament|Assembly|Chamber|Board|Commission|Committee|League|Party"
                             r"|House|Republic|Kingdom|Duke|Duchess|Earl|Archbishop|Bishop|Justice|Treaty|City|Port|Bay|Isle)$")
+# A place named for a person or a saint ("St Fintian's High School", "Guy's Hospital")
+_INSTITUTION = re.compile(r"(?:School|College|University|Hospital|Infirmary|Church|Cathedral|Chapel|Academy|Institute|Hall"
+                          r"|Park|Centre|Center|Gallery|Museum|Theatre|Stadium)$")
 _DASH_CLAUSE = re.compile(r"\s+[-–—]\s+[a-z]")
 _FIRST_NAME_AS = {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", NAME}  # labels a first name gets when tagged apart
 _DATE_OR_COUNT = {"DATE", "TIME", "CARDINAL", "ORDINAL"}
@@ -90,6 +93,12 @@ PERSON_NOUNS = (  # nouns for people: a question asking for one wants a person; 
 # A noun for a person right before a name ("field assistant Aurelia Costa"); in lower case, so no title ("Chancellor"),
 # nor one that often qualifies a thing ("owner France Telecom", "official New York opening", "star Wars")
 _ROLE_BEFORE = re.compile(rf"(?<![\w-])(?!(?:official|owner|star|leader|chief|boss|champion|legend|ally|winner|veteran|worker|player|driver)\s)(?:{PERSON_NOUNS})\s+$")
+# A side's place in a team: the name right before one and a person's name is the side ("uncapped Wrexham
+# defender Stephen Roberts", tagged a person); not a person's ally or aide ("Blair ally John Prescott")
+_POSITION_BEFORE_NAME = re.compile(
+    r"\s+(?:defender|striker|midfielder|winger|goalkeeper|keeper|forward|full-back|fullback|fly-half|scrum-half|flanker"
+    r"|hooker|lock|prop|centre|wing|batsman|bowler|spinner|seamer|all-rounder|boss|manager|coach|captain|skipper)\s+"
+)
 _FULL_NAME = re.compile(r"[A-Z][\w'’.-]+(?:\s[A-Z][\w'’.-]+){1,2}")  # "Ayesha Karim", "George W. Bush"; not "Labour"
 _AM_PM = r"\s?(?:am|pm|a\.m\.|p\.m\.)"
 # A clock's reading, which spaCy calls a count or a date: a race time ("2:27:41", "1:58.3") or a time
@@ -177,11 +186,17 @@ def _people(text: str, entities: list[Entity]) -> list[Entity]:
     """Names news copy marks as people, whatever kind the small model gave them: one followed by
     an age, unless a preposition leads it ("In Leeds, 58, …" is no person), or a first name and
     surname after a noun for a person ("chief executive Ayesha Karim", "candidate Morgan
-    Tsvangirai", tagged a firm); and a lone word it
+    Tsvangirai", tagged a firm); a name before a player's position and a person's name is a side
+    ("Wrexham defender Stephen Roberts"); and a lone word it
     calls a person, after a firm's or a place's name and "in", is a place ("Lakeside Community
     Clinic in Greywater"; not "faith in Blair")."""
     out: list[Entity] = []
-    for entity in entities:
+    for i, entity in enumerate(entities):
+        then = entities[i + 1] if i + 1 < len(entities) else None
+        person_then = then and (then.label == "PERSON" or _FULL_NAME.fullmatch(text, then.start, then.end))
+        if entity.label in ("PERSON", NAME) and person_then and _POSITION_BEFORE_NAME.fullmatch(text, entity.end, then.start):
+            out.append(Entity(entity.start, entity.end, "ORG"))
+            continue
         aged = _AGED.match(text, entity.end) and not _PREPOSITION_BEFORE.search(text, 0, entity.start)
         named = _FULL_NAME.fullmatch(text, entity.start, entity.end) and _ROLE_BEFORE.search(text, 0, entity.start)
         if entity.label in _PERSON_AS and (aged or named):
@@ -337,13 +352,18 @@ def _with_unlabelled(doc, entities: list[Entity]) -> list[Entity]:
 
 def _joined(text: str, entities: list[Entity]) -> list[Entity]:
     """Names the recogniser cuts in two: a model number after a name ("Nokia 3220", which it
-    calls a date), a date range cut after its "and" ("between March and" + "April 2004"), a
+    calls a date), a date range cut after its "and" ("between March and" + "April 2004"), a place
+    named for a person ("St Fintian's" + "High School", which it calls a person and a name), a
     newspaper named for a weekday ("the Sunday Business"), a peer's place
     ("Lord Walker of Gestingthorpe"), a name's "of" phrase ("The Muslim Council" + "Britain",
     "Flight of the" + "Phoenix") and a name's particle ("Piero della" + "Francesco")."""
     out = []
     for entity in entities:
         before = out[-1] if out else None
+        if before and before.label in ("PERSON", NAME) and entity.label in ("ORG", "FAC", NAME) \
+                and re.fullmatch(r"['’]s? ", text[before.end : entity.start]) and _INSTITUTION.search(text, entity.start, entity.end):
+            out[-1] = Entity(before.start, entity.end, "ORG" if entity.label == NAME else entity.label)  # "St Fintian's" + "High School"
+            continue
         if before and text[before.end : entity.start] == " ":
             if before.label in ("ORG", "PRODUCT", NAME) and entity.label in ("DATE", "CARDINAL") and _MODEL_NUMBER.fullmatch(text, entity.start, entity.end):
                 out[-1] = Entity(before.start, entity.end, "PRODUCT")

@@ -422,6 +422,8 @@ class ExtractiveReader:
         start, end = best.start - passage.chunk.start, best.end - passage.chunk.start
         wanted = ranking.wanted
         phrase = (_reason(best.text) if wanted.name == "reason" else self._phrase(best, ranking)) if wanted else None
+        if phrase and phrase in best.after_head and phrase.label in PROPER_NAMES:
+            phrase = self._with_head_noun(best, phrase, ranking.wanted)  # "the Power inquiry", not "151 goals"
         if phrase and ranking.wanted.head and singular(ranking.wanted.head) != ranking.wanted.head:
             phrase = _with_listed(best, phrase)  # "Which councillors …": all of them
         elif phrase and ranking.wanted.name == "person" and not ranking.wanted.head and phrase.label == "PERSON":
@@ -437,6 +439,14 @@ class ExtractiveReader:
             phrase = _with_unit(best.text, phrase, ranking.wanted)
             return Answer(best.text[phrase.start : phrase.end], start + phrase.start, start + phrase.end, confidence(best, ranking), passage, start, end, phrase.label)
         return Answer(best.text, start, end, confidence(best, ranking), passage, start, end)
+
+    def _with_head_noun(self, candidate: Candidate, entity: Entity, wanted: AnswerType) -> Entity:
+        """A name the noun asked about follows in lower case is named with it: "Power" of "the Power
+        inquiry" is no inquiry's name alone, nor "Independence" of "Independence stadium"."""
+        noun = re.match(r"\s+([a-z][\w-]*)", candidate.text[entity.end :])
+        if noun and self.index.stem([noun.group(1)])[0] in self._head_stems(wanted.head):
+            return Entity(entity.start, entity.end + noun.end(), entity.label)
+        return entity
 
     def _within_place(self, candidate: Candidate, entity: Entity, ranking: Ranking) -> Entity:
         """A place with the site "at" leads before it: "at Gleneagles in Scotland", "at the

@@ -312,3 +312,16 @@ def test_a_figure_found_by_pattern_ends_before_a_comma_and_a_name_before_a_quote
 
     assert _NUMBER.findall("about 2005, projecting 14,000 jobs") == ["2005", "14,000"]
     assert "Janet Jackson" in _tags(tagger, "The regulator cited Janet Jackson 'wardrobe malfunction' fines.")
+
+
+def test_a_name_before_a_player_s_position_and_a_player_is_the_side(tagger):
+    tags = _tags(tagger, "West Ham's Gavin Williams is out, so uncapped Wrexham defender Stephen Roberts is drafted in.")
+    assert tags["Wrexham"] == "ORG" and tags["Stephen Roberts"] == "PERSON"
+    assert _tags(tagger, "Blair ally John Prescott backed the plan.")["Blair"] == "PERSON"  # an ally is no position
+
+
+def test_a_place_named_for_a_person_is_one_name(tagger):
+    assert _tags(tagger, "St Fintian's High School says it is clearly identified in the video.")["St Fintian's High School"] == "ORG"
+    assert "St Mary's Hospital" in _tags(tagger, "He was taken to St Mary's Hospital in Paddington.")
+    tags = _tags(tagger, "Tony Blair's Labour Party won the vote.")
+    assert tags["Tony Blair"] == "PERSON" and "Labour Party" in tags  # a party is no place

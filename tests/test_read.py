@@ -279,8 +279,11 @@ def test_an_apposition_reaches_past_capitalised_words(reader):
     # … and with the words before it in the question
     ("Which assistant referee did he argue with?", "He pushed referee Alan Wiley and argued with assistant referee Paul Norman.", "Paul Norman"),
     ("Which fly-half had an off day?", "Scrum-half Alessandro Troncon impressed but fly-half Luciano Orquera had an off day.", "Luciano Orquera"),
-    # a name right before the noun names it, when the question asks for a name of no listed kind
-    ("What is the name of the inquiry Mr Cook gave evidence to?", "Mr Cook, giving evidence to the Power inquiry into turnout, told BBC Radio 4 it was not fair.", "Power"),
+    # a name right before the noun names it, when the question asks for a name of no listed kind; the noun
+    # written after it in lower case is part of the name ("Power" alone names no inquiry), not a count's noun
+    ("What is the name of the inquiry Mr Cook gave evidence to?", "Mr Cook, giving evidence to the Power inquiry into turnout, told BBC Radio 4 it was not fair.", "Power inquiry"),
+    ("Which coalition led the protests?", "The protests had been led by the Stop Murder Music coalition, an umbrella group.", "the Stop Murder Music coalition"),
+    ("How many goals has Fowler scored?", "Fowler has now scored 151 goals in the Premiership.", "151"),
     # the question names Lenovo: "Lenovo Group" is no answer
     ("Which Russian PC maker was named alongside Lenovo?", "Local PC makers like Lenovo Group in China and Aquarius in Russia will win the battle.", "Aquarius"),
     ("Christmas sales were the worst since which year?", "Sales fell in December after a rise in November, the worst Christmas since 1981.", "1981"),
@@ -294,7 +297,9 @@ def test_an_apposition_reaches_past_capitalised_words(reader):
     ("To which labour camp was he sent?", "He was betrayed and sent to Perm 35 - a Soviet hard labour camp in the Arctic.", "Perm 35"),
     ("Which Amsterdam newspaper published the picture?", "A day later De Telegraaf, a daily Amsterdam newspaper, published a picture.", "De Telegraaf"),
     # a name right before the noun names it, unless the noun is a person's ("Chelsea striker")
-    ("At which Lusaka ground will the final be played?", "Zambia lost at Lusaka's Independence stadium, where the final is being played.", "Independence"),
+    ("At which Lusaka ground will the final be played?", "Zambia lost at Lusaka's Independence stadium, where the final is being played.", "Independence stadium"),
+    # a name before a player's position and the player's name is the side, whatever kind the tagger gave it
+    ("Which club does uncapped defender Stephen Roberts play for?", "West Ham's Gavin Williams is out, so uncapped Wrexham defender Stephen Roberts is drafted in.", "Wrexham"),
     # a comma alone joins no names of different labels; a place before the noun says where it is from
     ("Which players scored the goals?", "At Old Trafford, Rooney and Ronaldo scored the goals.", "Rooney and Ronaldo"),
     ("Which firm did he join?", "He left the London firm to join Google in March.", "Google"),
