@@ -316,6 +316,8 @@ def _noun_run(words: Sequence[Word], i: int, after_wh: bool = False) -> tuple[st
     while i < len(words):
         word = words[i]
         mistagged = after_wh and word.pos == "VERB" and i + 1 < len(words) and words[i + 1].pos == "AUX"
+        if word.pos == "ADJ" and head and words[i - 1].pos == "NOUN":
+            break  # "the maximum stake foreign investors may hold": a new noun phrase, the noun's clause
         if word.pos == "NOUN" or mistagged:
             joined = i > 1 and words[i - 1].text == "-" and words[i - 1].start == words[i - 2].end
             head = f"{words[i - 2].text}-{word.text}".lower() if joined else word.text.lower()

@@ -146,6 +146,8 @@ def _typed(tagger, question):
         ("What world ranking had she dropped to?", "rank", "ranking"),  # "ranking" tagged a verb
         ("How much ransom did the hackers demand?", "amount", "ransom"),
         ("What size of stake did the bank buy?", "percentage", "stake"),  # "size of": the noun after it says what
+        ("What is the maximum stake foreign investors may hold?", "percentage", "stake"),  # the next noun phrase is its clause's
+        ("Which company's chief executive resigned?", "person", "executive"),
         ("What size of crowd watched the final?", "number", "crowd"),
         ("Which Argentina number eight was sent off?", "person", "number-eight"),  # a player's position, not a count
         ("How long was the striker expected to be out?", "length", None),
