@@ -117,6 +117,11 @@ _NAMED_STORM = re.compile(r"(?:Tropical\s+)?(?:Storm|Hurricane|Typhoon|Cyclone)\
 _PLACE_MARK = re.compile(r"-(?:based|born|bred|raised)\b")
 _PLACE_MARKED = {"PERSON", "GPE", "LOC", "FAC"}  # kinds the small model gives such a place; not a people's word ("Australian-born")
 _BORN = re.compile(r"-(?:born|bred|raised)\b")  # … nor, but for these, a firm ("Intel-based")
+# "a year" the recogniser misses after words that make it a span of time ("could last as long as a
+# year"), not a rate ("£1bn a year")
+_A_SPAN = re.compile(r"\b(?:last(?:s|ed)?|for|take[sn]?|took|within|over|(?=(?:more|less) than|as long as|up to|about|nearly|almost))\s*"
+                     r"((?:(?:more|less) than\s+|as long as\s+|up to\s+|about\s+|nearly\s+|almost\s+)?"
+                     r"an?\s+(?:year|month|week|fortnight|day|hour|minute|decade|century)\b)", re.I)
 _FREQUENCIES = {"annual", "annually", "daily", "weekly", "monthly", "yearly", "quarterly", "nightly", "hourly"}  # no date
 
 
@@ -410,7 +415,7 @@ def _opens(token) -> bool:
 
 
 def _merge(text: str, entities: list[Entity]) -> tuple[Entity, ...]:
-    """spaCy's entities plus the amounts ('70m euros') and web addresses it missed, found by
+    """spaCy's entities plus the amounts ('70m euros'), spans of time ('a year') and web addresses it missed, found by
     pattern; a score ('19-13'), which spaCy splits into two counts, is one; a clock's reading is a time."""
     scores = [Entity(m.start(), m.end(), "CARDINAL") for m in _SCORE.finditer(text)]
     scores = [s for s in scores if all(s.start <= e.start and e.end <= s.end for e in entities if _overlap(s, e))]
@@ -418,7 +423,8 @@ def _merge(text: str, entities: list[Entity]) -> tuple[Entity, ...]:
     clocks = [c for c in clocks if all(e.label in _CLOCK_OVER for e in entities if _overlap(c, e))]
     patterned = scores + clocks
     kept = patterned + [e for e in entities if not any(_overlap(s, e) for s in patterned)]
-    for extra in [Entity(m.start(), m.end(), "ORG") for m in _WEB_ADDRESS.finditer(text)] + _numbers_only(text):
+    spans = [Entity(m.start(1), m.end(1), "DATE") for m in _A_SPAN.finditer(text)]
+    for extra in [Entity(m.start(), m.end(), "ORG") for m in _WEB_ADDRESS.finditer(text)] + spans + _numbers_only(text):
         if not any(_overlap(e, extra) for e in kept):
             kept.append(extra)
     return tuple(sorted(kept, key=lambda e: e.start))

@@ -76,6 +76,7 @@ _AGED_BEFORE = re.compile(r"\baged\s+$", re.I)
 _AGED_ONE = re.compile(rf"\s+(?:[A-Z]|(?:{PERSON_NOUNS})\b)")  # "62-year-old Sir Paul", "a 28-year-old man": a person's age
 _DEMONYM_ENDINGS = {"n", "an", "ian", "ean", "es", "ese", "ish"}  # stemmed: "japanes"
 _PLACES = {"GPE", "LOC"}
+_AMOUNTS = {"MONEY", "PERCENT", "CARDINAL", "QUANTITY"}
 _STOPWORD_ACRONYM = re.compile(r"(?<![\w&])IT(?![\w&])")  # "IT", a stopword to the tokenizer in lower case
 _TIME_SPAN = re.compile(r"\b(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|century|centuries|nights?|seasons?)\b", re.I)
 _CONVERSION = re.compile(r"\s\((?:[^()]*;\s)?")  # between an amount and its conversion: "1.16bn euros ($1.5bn; £800m)"
@@ -323,10 +324,12 @@ class ExtractiveReader:
 
     def _could_answer(self, sentence: str, entity: Entity, ranking: Ranking) -> bool:
         """An entity of a label the asked type takes, that the question does not already name
-        (in its words or as initials: "BA" for British Airways) and that was not the answer given before."""
+        (in its words, as initials: "BA" for British Airways, or as a figure) and that was not the answer given before."""
         phrase = sentence[entity.start : entity.end]
         named = self._named_in_question(phrase, ranking.terms, entity.label in _PLACES) or _abbreviates(phrase, ranking.abbreviations)
         named = named or entity.label == "PERSON" and " " in phrase and _POSSESSIVE.sub("", phrase.split()[-1]).lower() in ranking.surnames
+        figures = _numbers(phrase) if entity.label in _AMOUNTS else frozenset()
+        named = named or bool(figures) and figures <= ranking.numbers  # "the year the economy expanded 8.1%": not the answer
         return entity.label in ranking.wanted.labels and not _already_given(phrase, ranking.avoid) and not named
 
     def _beside_head(self, sentence: str, entities: list[Entity], wanted: AnswerType) -> tuple[frozenset[Entity], frozenset[Entity]]:

@@ -325,3 +325,9 @@ def test_a_place_named_for_a_person_is_one_name(tagger):
     assert "St Mary's Hospital" in _tags(tagger, "He was taken to St Mary's Hospital in Paddington.")
     tags = _tags(tagger, "Tony Blair's Labour Party won the vote.")
     assert tags["Tony Blair"] == "PERSON" and "Labour Party" in tags  # a party is no place
+
+
+def test_a_span_of_time_the_recogniser_misses_is_a_date(tagger):
+    assert _tags(tagger, "It is expected the trial could last as long as a year.")["as long as a year"] == "DATE"
+    assert _tags(tagger, "The talks took a week.")["a week"] == "DATE"
+    assert "a year" not in _tags(tagger, "The firm earns £1bn a year.")  # a rate

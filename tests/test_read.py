@@ -298,6 +298,10 @@ def test_an_apposition_reaches_past_capitalised_words(reader):
     ("Which Amsterdam newspaper published the picture?", "A day later De Telegraaf, a daily Amsterdam newspaper, published a picture.", "De Telegraaf"),
     # a name right before the noun names it, unless the noun is a person's ("Chelsea striker")
     ("At which Lusaka ground will the final be played?", "Zambia lost at Lusaka's Independence stadium, where the final is being played.", "Independence stadium"),
+    # a figure the question states is no answer to it
+    ("By how much did the manufacturing sector grow in 2004, the year the economy expanded 8.1%?",
+     "The economy grew by 8.1% in 2004, led by growth of 13.1% in the key manufacturing sector.", "13.1%"),
+    ("How long could the trial last?", "It is expected the trial could last as long as a year.", "as long as a year"),
     # a name before a player's position and the player's name is the side, whatever kind the tagger gave it
     ("Which club does uncapped defender Stephen Roberts play for?", "West Ham's Gavin Williams is out, so uncapped Wrexham defender Stephen Roberts is drafted in.", "Wrexham"),
     # a comma alone joins no names of different labels; a place before the noun says where it is from
