@@ -20,6 +20,7 @@ from qa.config import Config
 from qa.embed import Embedder
 from qa.entities import HONORIFICS, PERSON_NOUNS, Entity, EntityTagger
 from qa.index import ArticleIndex
+from qa.places import is_country
 from qa.question import PROPER_NAMES, AnswerType, asked_clause, expected_answer, singular
 from qa.schema import Answer, Passage
 
@@ -37,6 +38,7 @@ TOPIC_DISCOUNT = 0.3  # weight of question terms already in the story's headline
 CONTEXT_WEIGHT = 0.3  # weight of a follow-up's conversation terms: they find the story, the question the sentence
 SHORTLIST = 8  # sentences that get embedded and tagged
 RELATIVE_DATE = 0.8  # fit of a date without a month or year, for "when" questions
+COUNTRY_AS_TOWN = 0.5  # fit of a country's name for "which city" or "which town"
 PRONOUN_ONE = 0.5  # fit of "one" used as a pronoun ("one of the") for a count
 POINT_IN_TIME = 0.6  # fit of a date that is no span of time, for "how long" questions (or no year, for "which year")
 PHRASE_MIN_WEIGHT = 0.6  # an entity must fit the asked type at least this well to be the answer
@@ -76,6 +78,7 @@ _AGED_BEFORE = re.compile(r"\baged\s+$", re.I)
 _AGED_ONE = re.compile(rf"\s+(?:[A-Z]|(?:{PERSON_NOUNS})\b)")  # "62-year-old Sir Paul", "a 28-year-old man": a person's age
 _DEMONYM_ENDINGS = {"n", "an", "ian", "ean", "es", "ese", "ish"}  # stemmed: "japanes"
 _PLACES = {"GPE", "LOC"}
+_TOWNS = {"city", "town", "village", "capital", "suburb", "port", "resort", "borough"}  # a country is none
 _AMOUNTS = {"MONEY", "PERCENT", "CARDINAL", "QUANTITY"}
 _STOPWORD_ACRONYM = re.compile(r"(?<![\w&])IT(?![\w&])")  # "IT", a stopword to the tokenizer in lower case
 _TIME_SPAN = re.compile(r"\b(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|century|centuries|nights?|seasons?)\b", re.I)
@@ -528,6 +531,8 @@ def _weight(entity: Entity, wanted: AnswerType, candidate: Candidate) -> float:
         weight = 1.0  # "How old …": "a 28-year-old", "Glenn Hoddle, 47,", "aged 31"
     elif wanted.name == "age" and entity.label == "DATE" and not re.fullmatch(r"\d{1,3}", text):
         weight *= POINT_IN_TIME  # not "a four-year contract" (a bare "34" tagged a date is an age)
+    if wanted.head in _TOWNS and entity.label == "GPE" and is_country(text):
+        weight *= COUNTRY_AS_TOWN  # "In which city …": not "the US"
     if entity.label == "CARDINAL" and text.lower() == "one" and _PRONOUN_AFTER.match(candidate.text, entity.end):
         weight *= PRONOUN_ONE  # "one of the", "one for the website": a pronoun, not a count
     called = bool(_CALLED.search(candidate.text, 0, entity.start))  # "a tool called Picasa": the words say it is a name

@@ -298,6 +298,8 @@ def test_an_apposition_reaches_past_capitalised_words(reader):
     ("Which Amsterdam newspaper published the picture?", "A day later De Telegraaf, a daily Amsterdam newspaper, published a picture.", "De Telegraaf"),
     # a name right before the noun names it, unless the noun is a person's ("Chelsea striker")
     ("At which Lusaka ground will the final be played?", "Zambia lost at Lusaka's Independence stadium, where the final is being played.", "Independence stadium"),
+    # a country is no city
+    ("In which city did she file her lawsuit?", "Jones filed her lawsuit in the US, at a court in San Francisco.", "San Francisco"),
     # a figure the question states is no answer to it
     ("By how much did the manufacturing sector grow in 2004, the year the economy expanded 8.1%?",
      "The economy grew by 8.1% in 2004, led by growth of 13.1% in the key manufacturing sector.", "13.1%"),
