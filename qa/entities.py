@@ -58,6 +58,7 @@ _OF_PLACE_NOUN = re.compile(r"(?:Council|Bank|Guild|Association|Federation|Union
 # A place named for a person or a saint ("St Fintian's High School", "Guy's Hospital")
 _INSTITUTION = re.compile(r"(?:School|College|University|Hospital|Infirmary|Church|Cathedral|Chapel|Academy|Institute|Hall"
                           r"|Park|Centre|Center|Gallery|Museum|Theatre|Stadium)$")
+_EPITHET = re.compile(r" the (?:Younger|Elder|Great|Conqueror|Confessor)")
 _DASH_CLAUSE = re.compile(r"\s+[-–—]\s+[a-z]")
 _FIRST_NAME_AS = {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", NAME}  # labels a first name gets when tagged apart
 _DATE_OR_COUNT = {"DATE", "TIME", "CARDINAL", "ORDINAL"}
@@ -359,12 +360,16 @@ def _joined(text: str, entities: list[Entity]) -> list[Entity]:
     """Names the recogniser cuts in two: a model number after a name ("Nokia 3220", which it
     calls a date), a date range cut after its "and" ("between March and" + "April 2004"), a place
     named for a person ("St Fintian's" + "High School", which it calls a person and a name), a
+    person's epithet ("William Pitt" + "the Younger"), a
     newspaper named for a weekday ("the Sunday Business"), a peer's place
     ("Lord Walker of Gestingthorpe"), a name's "of" phrase ("The Muslim Council" + "Britain",
     "Flight of the" + "Phoenix") and a name's particle ("Piero della" + "Francesco")."""
     out = []
     for entity in entities:
         before = out[-1] if out else None
+        if before and before.label == "PERSON" and _EPITHET.fullmatch(text, before.end, entity.end):
+            out[-1] = Entity(before.start, entity.end, "PERSON")  # "William Pitt" + "the Younger"
+            continue
         if before and before.label in ("PERSON", NAME) and entity.label in ("ORG", "FAC", NAME) \
                 and re.fullmatch(r"['’]s? ", text[before.end : entity.start]) and _INSTITUTION.search(text, entity.start, entity.end):
             out[-1] = Entity(before.start, entity.end, "ORG" if entity.label == NAME else entity.label)  # "St Fintian's" + "High School"

@@ -331,3 +331,7 @@ def test_a_span_of_time_the_recogniser_misses_is_a_date(tagger):
     assert _tags(tagger, "It is expected the trial could last as long as a year.")["as long as a year"] == "DATE"
     assert _tags(tagger, "The talks took a week.")["a week"] == "DATE"
     assert "a year" not in _tags(tagger, "The firm earns £1bn a year.")  # a rate
+
+
+def test_a_person_s_epithet_is_part_of_the_name(tagger):
+    assert _tags(tagger, "Mr Hague had published the biography of William Pitt the Younger last year.")["William Pitt the Younger"] == "PERSON"
