@@ -164,6 +164,7 @@ class AnswerType:
 
 # "Why …": a reason, which no entity is; a sentence that gives one says so ("because", "due to")
 REASON = AnswerType("reason", {}, gate=0.7)
+_LEAVING = re.compile(r"\b(?:leave|left|leaving|quit|depart(?:ed)?)\b", re.I)
 NAME_GATE = 0.5  # a name of any kind is often one the tagger missed ("dubbed Napster to Go"): its sentence keeps half
 
 
@@ -179,6 +180,8 @@ def expected_answer(question: str, words: Sequence[Word] = ()) -> AnswerType | N
         return replace(wanted, preposition=lead.group(1).lower())
     if wanted and wh.group(0).lower() == "where":
         return replace(wanted, preposition="at|in")  # "where" asks "at or in which place"
+    if wanted and _LEAVING.search(question, wh.end()):
+        return replace(wanted, preposition="from")  # "Which club did he leave?": "joined from Northampton"
     return wanted
 
 

@@ -259,7 +259,8 @@ def test_the_asking_clause(question, clause):
     ("By what year will the broadcaster film everything in high definition?", "by"),
     ("In which city does the tour begin?", "in"),
     ("U2 sold 150,000 tickets - at which venue will they play?", "at"),
-    ("Which club did the scrum-half leave?", None),
+    ("Which club did the scrum-half leave?", "from"),  # one leaves a club: "joined Wasps from Northampton"
+    ("Which club did the scrum-half join?", None),
     ("Where was the cup final played?", "at|in"),  # "where" asks "at or in which place"
     ("Where did the striker come from?", "from"),
 ])
