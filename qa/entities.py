@@ -105,6 +105,8 @@ _AM_PM = r"\s?(?:am|pm|a\.m\.|p\.m\.)"
 # A clock's reading, which spaCy calls a count or a date: a race time ("2:27:41", "1:58.3") or a time
 # of day ("10.38am", "7:30 pm"); not "11:10", which may be a vote or odds as well as a time
 _CLOCK = re.compile(rf"(?<![\w.:])\d{{1,2}}(?::\d{{2}}(?::\d{{2}}(?:\.\d+)?|\.\d+|{_AM_PM})|(?:\.\d{{2}})?{_AM_PM})(?![\w:])", re.I)
+_MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+_DAY_RANGE = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?(?:\s+(?:and|to)\s+|\s?[-–]\s?)\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}(?:,?\s+\d{{4}})?\b")  # "6 and 12 December"
 _CLOCK_OVER = {"CARDINAL", "DATE", "QUANTITY"}  # labels a clock's reading replaces (spaCy's own times stand)
 _NO_NUMBER = re.compile(  # a count or amount of these words alone says none: "up to", "as much as", "a record"
     r"(?:\W*\b(?:up|to|as|so|much|many|more|most|less|least|fewer|than|about|around|nearly|almost|over|under|some|at|only|just"
@@ -421,12 +423,14 @@ def _opens(token) -> bool:
 
 def _merge(text: str, entities: list[Entity]) -> tuple[Entity, ...]:
     """spaCy's entities plus the amounts ('70m euros'), spans of time ('a year') and web addresses it missed, found by
-    pattern; a score ('19-13'), which spaCy splits into two counts, is one; a clock's reading is a time."""
+    pattern; a score ('19-13') or a range of days ('6 and 12 December'), which spaCy splits, is one; a clock's reading is a time."""
     scores = [Entity(m.start(), m.end(), "CARDINAL") for m in _SCORE.finditer(text)]
     scores = [s for s in scores if all(s.start <= e.start and e.end <= s.end for e in entities if _overlap(s, e))]
     clocks = [Entity(m.start(), m.end(), "TIME") for m in _CLOCK.finditer(text)]
     clocks = [c for c in clocks if all(e.label in _CLOCK_OVER for e in entities if _overlap(c, e))]
-    patterned = scores + clocks
+    days = [Entity(m.start(), m.end(), "DATE") for m in _DAY_RANGE.finditer(text)]
+    days = [d for d in days if all(e.label in _DATE_OR_COUNT for e in entities if _overlap(d, e))]
+    patterned = scores + clocks + days
     kept = patterned + [e for e in entities if not any(_overlap(s, e) for s in patterned)]
     spans = [Entity(m.start(1), m.end(1), "DATE") for m in _A_SPAN.finditer(text)]
     for extra in [Entity(m.start(), m.end(), "ORG") for m in _WEB_ADDRESS.finditer(text)] + spans + _numbers_only(text):

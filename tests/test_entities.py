@@ -335,3 +335,9 @@ def test_a_span_of_time_the_recogniser_misses_is_a_date(tagger):
 
 def test_a_person_s_epithet_is_part_of_the_name(tagger):
     assert _tags(tagger, "Mr Hague had published the biography of William Pitt the Younger last year.")["William Pitt the Younger"] == "PERSON"
+
+
+def test_a_range_of_days_is_one_date(tagger):
+    assert _tags(tagger, "The band will play records between 6 and 12 December.")["6 and 12 December"] == "DATE"
+    assert _tags(tagger, "Online qualifiers will be held from 16-28 November.")["16-28 November"] == "DATE"
+    assert _tags(tagger, "They won 3-2 on 14 May.")["3-2"] == "CARDINAL"  # a score stays one
