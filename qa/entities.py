@@ -55,8 +55,10 @@ _POST = re.compile(r"(?:Officer|President|CEO|Director|Secretary|Undersecretary|
 _OF_PLACE_NOUN = re.compile(r"(?:Council|Bank|Guild|Association|Federation|Union|Society|Institute|University|College"
                             r"|Academy|Museum|Church|Court|Parliament|Assembly|Chamber|Board|Commission|Committee|League|Party"
                             r"|House|Republic|Kingdom|Duke|Duchess|Earl|Archbishop|Bishop|Justice|Treaty|City|Port|Bay|Isle)$")
-# A place named for a person or a saint ("St Fintian's High School", "Guy's Hospital")
-_INSTITUTION = re.compile(r"(?:School|College|University|Hospital|Infirmary|Church|Cathedral|Chapel|Academy|Institute|Hall"
+# A place named for a saint or a person ("St Fintian's High School", "Guy's Hospital"), by one word
+# or a saint's name: a person's full name owns the place ("Ken Livingstone's City Hall")
+_NAMESAKE = re.compile(r"(?:St\.?|Saint)\s+\S+|\S+")
+_INSTITUTION = re.compile(r"\b(?:School|College|University|Hospital|Infirmary|Church|Cathedral|Chapel|Academy|Institute|Hall"
                           r"|Park|Centre|Center|Gallery|Museum|Theatre|Stadium)$")
 _EPITHET = re.compile(r" the (?:Younger|Elder|Great|Conqueror|Confessor)")
 _DASH_CLAUSE = re.compile(r"\s+[-–—]\s+[a-z]")
@@ -373,7 +375,8 @@ def _joined(text: str, entities: list[Entity]) -> list[Entity]:
             out[-1] = Entity(before.start, entity.end, "PERSON")  # "William Pitt" + "the Younger"
             continue
         if before and before.label in ("PERSON", NAME) and entity.label in ("ORG", "FAC", NAME) \
-                and re.fullmatch(r"['’]s? ", text[before.end : entity.start]) and _INSTITUTION.search(text, entity.start, entity.end):
+                and re.fullmatch(r"['’]s? ", text[before.end : entity.start]) and _INSTITUTION.search(text, entity.start, entity.end) \
+                and _NAMESAKE.fullmatch(text, before.start, before.end):
             out[-1] = Entity(before.start, entity.end, "ORG" if entity.label == NAME else entity.label)  # "St Fintian's" + "High School"
             continue
         if before and text[before.end : entity.start] == " ":

@@ -21,7 +21,7 @@ from qa.embed import Embedder
 from qa.entities import HONORIFICS, PERSON_NOUNS, Entity, EntityTagger
 from qa.index import ArticleIndex
 from qa.places import is_country
-from qa.question import PROPER_NAMES, AnswerType, asked_clause, expected_answer, singular
+from qa.question import PROPER_NAMES, UNLABELLED, AnswerType, asked_clause, expected_answer, singular
 from qa.schema import Answer, Passage
 
 # Words of a question that no answer sentence is told apart by ("When did that happen?")
@@ -405,10 +405,7 @@ class ExtractiveReader:
         return tuple(out)
 
     def _head_stems(self, head: str) -> set[str]:
-        """The noun asked about and the words news copy uses for it ("film": "movie")."""
-        noun = head.split("-")[-1]  # "think-tank" → "tank"
-        nouns = {noun}.union(*(group for group in _SAME_NOUNS if noun in group or singular(noun) in group))
-        return set(self.index.stem(sorted(nouns)))
+        return set(self.index.stem(sorted(_head_nouns(head))))
 
     def _words(self, text: str) -> tuple[list[re.Match], list[str]]:
         """The words of a text and their stems as question terms have them ("IT" kept as written)."""
@@ -428,8 +425,8 @@ class ExtractiveReader:
         start, end = best.start - passage.chunk.start, best.end - passage.chunk.start
         wanted = ranking.wanted
         phrase = (_reason(best.text) if wanted.name == "reason" else self._phrase(best, ranking)) if wanted else None
-        if phrase and phrase in best.after_head and phrase.label in PROPER_NAMES:
-            phrase = self._with_head_noun(best, phrase, ranking.wanted)  # "the Power inquiry", not "151 goals"
+        if phrase and phrase in best.after_head:
+            phrase = self._with_head_noun(best, phrase, ranking.wanted)  # "the Power inquiry"
         if phrase and ranking.wanted.head and singular(ranking.wanted.head) != ranking.wanted.head:
             phrase = _with_listed(best, phrase)  # "Which councillors …": all of them
         elif phrase and ranking.wanted.name == "person" and not ranking.wanted.head and phrase.label == "PERSON":
@@ -447,10 +444,12 @@ class ExtractiveReader:
         return Answer(best.text, start, end, confidence(best, ranking), passage, start, end)
 
     def _with_head_noun(self, candidate: Candidate, entity: Entity, wanted: AnswerType) -> Entity:
-        """A name the noun asked about follows in lower case is named with it: "Power" of "the Power
-        inquiry" is no inquiry's name alone, nor "Independence" of "Independence stadium"."""
+        """A lone word the tagger gave no kind, which the noun asked about follows, is named with it:
+        "Power" of "the Power inquiry" is no inquiry's name alone, nor "Independence" of
+        "Independence stadium" (but "Chelsea" of "the Chelsea team" is)."""
         noun = re.match(r"\s+([a-z][\w-]*)", candidate.text[entity.end :])
-        if noun and self.index.stem([noun.group(1)])[0] in self._head_stems(wanted.head):
+        lone = entity.label == UNLABELLED and " " not in candidate.text[entity.start : entity.end]
+        if lone and noun and noun.group(1) in _head_nouns(wanted.head):
             return Entity(entity.start, entity.end + noun.end(), entity.label)
         return entity
 
@@ -495,6 +494,12 @@ def question_terms(index: ArticleIndex, question: str) -> dict[str, float]:
     asking = set(index.tokenize([" ".join(_HOW_WORD.findall(question))])[0]) if _HOW_WORD.search(question) else set()
     tokens = [t for t in index.tokenize([question])[0] if t not in _QUESTION_WORDS and t not in asking]
     return index.idf(list(dict.fromkeys(tokens)))
+
+
+def _head_nouns(head: str) -> set[str]:
+    """The noun asked about and the words news copy uses for it ("film": "movie")."""
+    noun = head.split("-")[-1]  # "think-tank" → "tank"
+    return {noun}.union(*(group for group in _SAME_NOUNS if noun in group or singular(noun) in group))
 
 
 def _unshouted(text: str) -> str:

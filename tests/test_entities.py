@@ -323,6 +323,7 @@ def test_a_name_before_a_player_s_position_and_a_player_is_the_side(tagger):
 def test_a_place_named_for_a_person_is_one_name(tagger):
     assert _tags(tagger, "St Fintian's High School says it is clearly identified in the video.")["St Fintian's High School"] == "ORG"
     assert "St Mary's Hospital" in _tags(tagger, "He was taken to St Mary's Hospital in Paddington.")
+    assert "Ken Livingstone" in _tags(tagger, "Ken Livingstone's City Hall was the venue.")  # an owner's full name
     tags = _tags(tagger, "Tony Blair's Labour Party won the vote.")
     assert tags["Tony Blair"] == "PERSON" and "Labour Party" in tags  # a party is no place
 
