@@ -47,6 +47,7 @@ QUESTION_SETS = {
     "fresh-15": ROOT / "bench" / "bbc_fresh15.jsonl",
     "fresh-16": ROOT / "bench" / "bbc_fresh16.jsonl",
     "fresh-17": ROOT / "bench" / "bbc_fresh17.jsonl",
+    "fresh-18": ROOT / "bench" / "bbc_fresh18.jsonl",
 }
 
 
