@@ -55,9 +55,9 @@ _POST = re.compile(r"(?:Officer|President|CEO|Director|Secretary|Undersecretary|
 _OF_PLACE_NOUN = re.compile(r"(?:Council|Bank|Guild|Association|Federation|Union|Society|Institute|University|College"
                             r"|Academy|Museum|Church|Court|Parliament|Assembly|Chamber|Board|Commission|Committee|League|Party"
                             r"|House|Republic|Kingdom|Duke|Duchess|Earl|Archbishop|Bishop|Justice|Treaty|City|Port|Bay|Isle)$")
-# A place named for a saint or a person ("St Fintian's High School", "Guy's Hospital"), by one word
-# or a saint's name: a person's full name owns the place ("Ken Livingstone's City Hall")
-_NAMESAKE = re.compile(r"(?:St\.?|Saint)\s+\S+|\S+")
+# A place named for a saint, a monarch or a person ("St Fintian's High School", "Queen Elizabeth's School",
+# "Guy's Hospital"), by one word or a title and a name: a person's full name owns the place ("Ken Livingstone's City Hall")
+_NAMESAKE = re.compile(r"(?:St\.?|Saint|King|Queen|Prince|Princess)\s+\S+|\S+")
 _INSTITUTION = re.compile(r"\b(?:School|College|University|Hospital|Infirmary|Church|Cathedral|Chapel|Academy|Institute|Hall"
                           r"|Park|Centre|Center|Gallery|Museum|Theatre|Stadium)$")
 _EPITHET = re.compile(r" the (?:Younger|Elder|Great|Conqueror|Confessor)")
@@ -124,9 +124,9 @@ _PLACE_MARKED = {"PERSON", "GPE", "LOC", "FAC"}  # kinds the small model gives s
 _BORN = re.compile(r"-(?:born|bred|raised)\b")  # … nor, but for these, a firm ("Intel-based")
 # "a year" the recogniser misses after words that make it a span of time ("could last as long as a
 # year"), not a rate ("£1bn a year")
-_A_SPAN = re.compile(r"\b(?:last(?:s|ed)?|for|take[sn]?|took|within|over|(?=(?:more|less) than|as long as|up to|about|nearly|almost))\s*"
-                     r"((?:(?:more|less) than\s+|as long as\s+|up to\s+|about\s+|nearly\s+|almost\s+)?"
-                     r"an?\s+(?:year|month|week|fortnight|day|hour|minute|decade|century)\b)", re.I)
+_A_SPAN = re.compile(r"\b(?:last(?:s|ed)?|for|take[sn]?|took|within|(?=(?:more|less) than|as long as|up to|about|nearly|almost|over))\s*"
+                     r"((?:(?:more|less) than\s+|as long as\s+|up to\s+|about\s+|nearly\s+|almost\s+|over\s+)?"
+                     r"an?\s+(?:year|month|week|fortnight|day|hour|minute|decade|century)\b(?!\s+(?:pass|ticket)\b|[-'’]))", re.I)
 _FREQUENCIES = {"annual", "annually", "daily", "weekly", "monthly", "yearly", "quarterly", "nightly", "hourly"}  # no date
 
 
@@ -424,6 +424,12 @@ def _opens(token) -> bool:
     return before is None or before.is_space or (before.is_punct and before.text != ",")
 
 
+def _ascending(text: str) -> bool:
+    """A range of days runs forward: "6 and 12 December", not a score's "2-1 December"."""
+    first, second = (int(n) for n in re.findall(r"\d+", text)[:2])
+    return 1 <= first < second <= 31
+
+
 def _merge(text: str, entities: list[Entity]) -> tuple[Entity, ...]:
     """spaCy's entities plus the amounts ('70m euros'), spans of time ('a year') and web addresses it missed, found by
     pattern; a score ('19-13') or a range of days ('6 and 12 December'), which spaCy splits, is one; a clock's reading is a time."""
@@ -432,7 +438,8 @@ def _merge(text: str, entities: list[Entity]) -> tuple[Entity, ...]:
     clocks = [Entity(m.start(), m.end(), "TIME") for m in _CLOCK.finditer(text)]
     clocks = [c for c in clocks if all(e.label in _CLOCK_OVER for e in entities if _overlap(c, e))]
     days = [Entity(m.start(), m.end(), "DATE") for m in _DAY_RANGE.finditer(text)]
-    days = [d for d in days if all(e.label in _DATE_OR_COUNT for e in entities if _overlap(d, e))]
+    days = [d for d in days if all(e.label in _DATE_OR_COUNT for e in entities if _overlap(d, e)) and _ascending(text[d.start : d.end])]
+    scores = [s for s in scores if not any(_overlap(s, d) for d in days)]
     patterned = scores + clocks + days
     kept = patterned + [e for e in entities if not any(_overlap(s, e) for s in patterned)]
     spans = [Entity(m.start(1), m.end(1), "DATE") for m in _A_SPAN.finditer(text)]

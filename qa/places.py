@@ -9,10 +9,13 @@ _NEWS_NAMES = {
     "us", "usa", "america", "uk", "britain", "great britain", "england", "scotland", "wales", "northern ireland",
     "russia", "czech republic", "holland", "south korea", "north korea", "iran", "syria", "vietnam", "laos", "bolivia",
     "venezuela", "tanzania", "moldova", "macedonia", "taiwan", "palestine", "ivory coast", "burma", "the netherlands",
+    "turkey", "cape verde", "swaziland", "brunei", "east timor", "kosovo", "serbia and montenegro", "yugoslavia", "bosnia",
+    "republic of ireland", "irish republic", "dr congo", "democratic republic of congo", "u.s.", "uae", "soviet union", "ussr",
 }
 
 
-_CITY_STATES = {"hong kong", "singapore", "monaco", "macao", "gibraltar", "holy see (vatican city state)", "holy see"}
+_CITY_STATES = {"hong kong", "singapore", "monaco", "macao", "gibraltar", "holy see (vatican city state)", "holy see",
+                "luxembourg", "kuwait", "panama", "guatemala", "djibouti", "san marino", "andorra"}  # … or a city of the same name
 
 
 @lru_cache(maxsize=1)

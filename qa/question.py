@@ -164,7 +164,8 @@ class AnswerType:
 
 # "Why …": a reason, which no entity is; a sentence that gives one says so ("because", "due to")
 REASON = AnswerType("reason", {}, gate=0.7)
-_LEAVING = re.compile(r"\b(?:leave|left|leaving|quit|depart(?:ed)?)\b", re.I)
+_LEAVING = re.compile(r"\b(?<!-)(?:leaves?|left|leaving|quits?|quitting|depart(?:s|ed|ing)?)\b(?!-)", re.I)
+_SUBCLAUSE = re.compile(r"\b(?:after|before|since|when|until|who|that)\b", re.I)  # "join after leaving Leeds": another verb's
 NAME_GATE = 0.5  # a name of any kind is often one the tagger missed ("dubbed Napster to Go"): its sentence keeps half
 
 
@@ -180,7 +181,8 @@ def expected_answer(question: str, words: Sequence[Word] = ()) -> AnswerType | N
         return replace(wanted, preposition=lead.group(1).lower())
     if wanted and wh.group(0).lower() == "where":
         return replace(wanted, preposition="at|in")  # "where" asks "at or in which place"
-    if wanted and _LEAVING.search(question, wh.end()):
+    leaving = wanted and wanted.name in ("organisation", "place", "venue") and _LEAVING.search(question, wh.end())
+    if leaving and not _SUBCLAUSE.search(question, wh.end(), leaving.start()):
         return replace(wanted, preposition="from")  # "Which club did he leave?": "joined from Northampton"
     return wanted
 
@@ -319,7 +321,7 @@ def _noun_run(words: Sequence[Word], i: int, after_wh: bool = False) -> tuple[st
     while i < len(words):
         word = words[i]
         mistagged = after_wh and word.pos == "VERB" and i + 1 < len(words) and words[i + 1].pos == "AUX"
-        if word.pos == "ADJ" and head and words[i - 1].pos == "NOUN":
+        if word.pos == "ADJ" and head and words[i - 1].pos == "NOUN" and not after_wh:
             break  # "the maximum stake foreign investors may hold": a new noun phrase, the noun's clause
         if word.pos == "NOUN" or mistagged:
             joined = i > 1 and words[i - 1].text == "-" and words[i - 1].start == words[i - 2].end

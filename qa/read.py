@@ -155,6 +155,7 @@ class Ranking:
     avoid: frozenset[str] = frozenset()
     abbreviations: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())  # the question's acronyms, its names' initials
     numbers: frozenset[str] = frozenset()  # the numbers the question names ("2010", "1.5")
+    figures: frozenset[frozenset[str]] = frozenset()  # the figures of the amounts the question states ("8.1%": {"8.1"})
     asked: frozenset[str] = frozenset()  # the question's own terms, not its conversation's
     surnames: frozenset[str] = frozenset()  # names the question gives alone ("Who did Okafor meet?"), in lower case
 
@@ -220,7 +221,8 @@ class ExtractiveReader:
             terms.update({t: w * CONTEXT_WEIGHT for t, w in self._terms(context).items() if t not in terms})
         query = f"{context} {question}" if context else question
         terms.update(self._acronyms_used(query, candidates, terms))
-        ranking = Ranking([], wanted, terms, avoid, _abbreviations(query), _numbers(question), asked=asked, surnames=_lone_names(question))
+        stated = frozenset(_numbers(question[e.start : e.end]) for e in self.tagger.tag([question])[0] if e.label in _AMOUNTS)
+        ranking = Ranking([], wanted, terms, avoid, _abbreviations(query), _numbers(question), figures=stated, asked=asked, surnames=_lone_names(question))
         if not candidates:
             return ranking
         self._score_terms(ranking.terms, candidates)
@@ -332,7 +334,7 @@ class ExtractiveReader:
         named = self._named_in_question(phrase, ranking.terms, entity.label in _PLACES) or _abbreviates(phrase, ranking.abbreviations)
         named = named or entity.label == "PERSON" and " " in phrase and _POSSESSIVE.sub("", phrase.split()[-1]).lower() in ranking.surnames
         figures = _numbers(phrase) if entity.label in _AMOUNTS else frozenset()
-        named = named or bool(figures) and figures <= ranking.numbers  # "the year the economy expanded 8.1%": not the answer
+        named = named or bool(figures) and figures in ranking.figures  # "the year the economy expanded 8.1%": not the answer
         return entity.label in ranking.wanted.labels and not _already_given(phrase, ranking.avoid) and not named
 
     def _beside_head(self, sentence: str, entities: list[Entity], wanted: AnswerType) -> tuple[frozenset[Entity], frozenset[Entity]]:
@@ -536,7 +538,7 @@ def _weight(entity: Entity, wanted: AnswerType, candidate: Candidate) -> float:
         weight = 1.0  # "How old …": "a 28-year-old", "Glenn Hoddle, 47,", "aged 31"
     elif wanted.name == "age" and entity.label == "DATE" and not re.fullmatch(r"\d{1,3}", text):
         weight *= POINT_IN_TIME  # not "a four-year contract" (a bare "34" tagged a date is an age)
-    if wanted.head in _TOWNS and entity.label == "GPE" and is_country(text):
+    if wanted.head and singular(wanted.head) in _TOWNS and entity.label == "GPE" and is_country(text):
         weight *= COUNTRY_AS_TOWN  # "In which city …": not "the US"
     if entity.label == "CARDINAL" and text.lower() == "one" and _PRONOUN_AFTER.match(candidate.text, entity.end):
         weight *= PRONOUN_ONE  # "one of the", "one for the website": a pronoun, not a count

@@ -324,14 +324,16 @@ def test_a_place_named_for_a_person_is_one_name(tagger):
     assert _tags(tagger, "St Fintian's High School says it is clearly identified in the video.")["St Fintian's High School"] == "ORG"
     assert "St Mary's Hospital" in _tags(tagger, "He was taken to St Mary's Hospital in Paddington.")
     assert "Ken Livingstone" in _tags(tagger, "Ken Livingstone's City Hall was the venue.")  # an owner's full name
+    assert "Queen Elizabeth's School" in _tags(tagger, "Pupils at Queen Elizabeth's School were sent home.")
     tags = _tags(tagger, "Tony Blair's Labour Party won the vote.")
     assert tags["Tony Blair"] == "PERSON" and "Labour Party" in tags  # a party is no place
 
 
 def test_a_span_of_time_the_recogniser_misses_is_a_date(tagger):
     assert _tags(tagger, "It is expected the trial could last as long as a year.")["as long as a year"] == "DATE"
-    assert _tags(tagger, "The talks took a week.")["a week"] == "DATE"
+    assert _tags(tagger, "The ban lasted for over a fortnight.")["over a fortnight"] == "DATE"
     assert "a year" not in _tags(tagger, "The firm earns £1bn a year.")  # a rate
+    assert "a day" not in _tags(tagger, "It costs £10 for a day pass.")  # a kind of ticket
 
 
 def test_a_person_s_epithet_is_part_of_the_name(tagger):
@@ -339,6 +341,10 @@ def test_a_person_s_epithet_is_part_of_the_name(tagger):
 
 
 def test_a_range_of_days_is_one_date(tagger):
-    assert _tags(tagger, "The band will play records between 6 and 12 December.")["6 and 12 December"] == "DATE"
-    assert _tags(tagger, "Online qualifiers will be held from 16-28 November.")["16-28 November"] == "DATE"
-    assert _tags(tagger, "They won 3-2 on 14 May.")["3-2"] == "CARDINAL"  # a score stays one
+    text = ("The Welsh band, whose hits include Design For Life and If You Tolerate This, have already chosen which records"
+            " to play between 6 and 12 December.")
+    assert _tags(tagger, text)["6 and 12 December"] == "DATE"
+    tags = _tags(tagger, "The event is in Lucerne, Switzerland from 3-8 May.")
+    assert tags["3-8 May"] == "DATE" and "3-8" not in tags
+    tags = _tags(tagger, "Arsenal's 2-1 December defeat hurt.")  # a score before a month is no range of days
+    assert tags["2-1"] == "CARDINAL" and "2-1 December" not in tags

@@ -147,7 +147,7 @@ def _typed(tagger, question):
         ("How much ransom did the hackers demand?", "amount", "ransom"),
         ("What size of stake did the bank buy?", "percentage", "stake"),  # "size of": the noun after it says what
         ("What is the maximum stake foreign investors may hold?", "percentage", "stake"),  # the next noun phrase is its clause's
-        ("Which company's chief executive resigned?", "person", "executive"),
+        ("Which company chief financial officer quit?", "person", "officer"),  # a compound right after "which"
         ("What size of crowd watched the final?", "number", "crowd"),
         ("Which Argentina number eight was sent off?", "person", "number-eight"),  # a player's position, not a count
         ("How long was the striker expected to be out?", "length", None),
@@ -261,6 +261,8 @@ def test_the_asking_clause(question, clause):
     ("U2 sold 150,000 tickets - at which venue will they play?", "at"),
     ("Which club did the scrum-half leave?", "from"),  # one leaves a club: "joined Wasps from Northampton"
     ("Which club did the scrum-half join?", None),
+    ("Which club did he join after leaving Leeds?", None),  # another verb's leaving
+    ("How many staff have left the company?", None),  # a count: no club left
     ("Where was the cup final played?", "at|in"),  # "where" asks "at or in which place"
     ("Where did the striker come from?", "from"),
 ])

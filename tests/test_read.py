@@ -302,6 +302,7 @@ def test_an_apposition_reaches_past_capitalised_words(reader):
     # a figure the question states is no answer to it
     ("By how much did the manufacturing sector grow in 2004, the year the economy expanded 8.1%?",
      "The economy grew by 8.1% in 2004, led by growth of 13.1% in the key manufacturing sector.", "13.1%"),
+    ("How much was the Formula 1 deal worth?", "The Formula 1 deal was worth $1bn over five years.", "$1bn"),  # a name's digit
     ("How long could the trial last?", "It is expected the trial could last as long as a year.", "as long as a year"),
     # a name before a player's position and the player's name is the side, whatever kind the tagger gave it
     ("Which club does uncapped defender Stephen Roberts play for?", "West Ham's Gavin Williams is out, so uncapped Wrexham defender Stephen Roberts is drafted in.", "Wrexham"),
