@@ -364,7 +364,8 @@ def _joined(text: str, entities: list[Entity]) -> list[Entity]:
     """Names the recogniser cuts in two: a model number after a name ("Nokia 3220", which it
     calls a date), a date range cut after its "and" ("between March and" + "April 2004"), a place
     named for a person ("St Fintian's" + "High School", which it calls a person and a name), a
-    person's epithet ("William Pitt" + "the Younger"), a
+    person's epithet ("William Pitt" + "the Younger"), a title with a possessive inside ("See It In A
+    Boy's" + "Eyes", two names of no known kind), a
     newspaper named for a weekday ("the Sunday Business"), a peer's place
     ("Lord Walker of Gestingthorpe"), a name's "of" phrase ("The Muslim Council" + "Britain",
     "Flight of the" + "Phoenix") and a name's particle ("Piero della" + "Francesco")."""
@@ -374,9 +375,12 @@ def _joined(text: str, entities: list[Entity]) -> list[Entity]:
         if before and before.label == "PERSON" and _EPITHET.fullmatch(text, before.end, entity.end):
             out[-1] = Entity(before.start, entity.end, "PERSON")  # "William Pitt" + "the Younger"
             continue
-        if before and before.label in ("PERSON", NAME) and entity.label in ("ORG", "FAC", NAME) \
-                and re.fullmatch(r"['’]s? ", text[before.end : entity.start]) and _INSTITUTION.search(text, entity.start, entity.end) \
-                and _NAMESAKE.fullmatch(text, before.start, before.end):
+        possessive = before and re.fullmatch(r"['’]s? ", text[before.end : entity.start])
+        if possessive and before.label == entity.label == NAME:
+            out[-1] = Entity(before.start, entity.end, NAME)  # a title: "See It In A Boy" + "'s" + "Eyes"
+            continue
+        if possessive and before.label in ("PERSON", NAME) and entity.label in ("ORG", "FAC", NAME) \
+                and _INSTITUTION.search(text, entity.start, entity.end) and _NAMESAKE.fullmatch(text, before.start, before.end):
             out[-1] = Entity(before.start, entity.end, "ORG" if entity.label == NAME else entity.label)  # "St Fintian's" + "High School"
             continue
         if before and text[before.end : entity.start] == " ":

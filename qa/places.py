@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-# Names pycountry does not give: the UK's nations and the short forms of formal names
+# Names pycountry does not give: the UK's nations, short forms of formal names and former names
 _NEWS_NAMES = {
     "us", "usa", "america", "uk", "britain", "great britain", "england", "scotland", "wales", "northern ireland",
     "russia", "czech republic", "holland", "south korea", "north korea", "iran", "syria", "vietnam", "laos", "bolivia",

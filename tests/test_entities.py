@@ -348,3 +348,9 @@ def test_a_range_of_days_is_one_date(tagger):
     assert tags["3-8 May"] == "DATE" and "3-8" not in tags
     tags = _tags(tagger, "Arsenal's 2-1 December defeat hurt.")  # a score before a month is no range of days
     assert tags["2-1"] == "CARDINAL" and "2-1 December" not in tags
+
+
+def test_a_title_with_a_possessive_inside_is_one_name(tagger):
+    assert "See It In A Boy's Eyes" in _tags(tagger, "Next came the song See It In A Boy's Eyes, which was written for her.")
+    tags = _tags(tagger, "A Grand Don't Come for Free beat Keane's Hope and Fears in second place.")
+    assert "Keane" in tags and "Hope and Fears" in tags  # an owner and its work stay apart
