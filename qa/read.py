@@ -428,20 +428,20 @@ class ExtractiveReader:
         wanted = ranking.wanted
         phrase = (_reason(best.text) if wanted.name == "reason" else self._phrase(best, ranking)) if wanted else None
         if phrase and phrase in best.after_head:
-            phrase = self._with_head_noun(best, phrase, ranking.wanted)  # "the Power inquiry"
-        if phrase and ranking.wanted.head and singular(ranking.wanted.head) != ranking.wanted.head:
+            phrase = self._with_head_noun(best, phrase, wanted)  # "the Power inquiry"
+        if phrase and wanted.head and singular(wanted.head) != wanted.head:
             phrase = _with_listed(best, phrase)  # "Which councillors …": all of them
-        elif phrase and ranking.wanted.name == "person" and not ranking.wanted.head and phrase.label == "PERSON":
+        elif phrase and wanted.name == "person" and not wanted.head and phrase.label == "PERSON":
             listed = _with_listed(best, phrase, _AND)  # "Who voted against?": "Maria Lopez and Kevin Doyle"
             others = [best.text[e.start : e.end] for e in best.entities if listed.start <= e.start < e.end <= listed.end]
             named = any(self._named_in_question(o, ranking.terms) or _already_given(o, ranking.avoid) for o in others)
             phrase = phrase if named else listed  # not with one the question names ("Who did Mauresmo beat?") or given before ("Who else …?")
-        if phrase and ranking.wanted.name in ("measure", "size"):
+        if phrase and wanted.name in ("measure", "size"):
             phrase = _with_listed(best, phrase, _DIMENSIONS_JOIN)  # "12cm by 7.4cm"
-        if phrase and ranking.wanted.name in ("place", "venue") and not ranking.wanted.head:
+        if phrase and wanted.name in ("place", "venue") and not wanted.head:
             phrase = self._within_place(best, phrase, ranking)
         if phrase:
-            phrase = _with_unit(best.text, phrase, ranking.wanted)
+            phrase = _with_unit(best.text, phrase, wanted)
             return Answer(best.text[phrase.start : phrase.end], start + phrase.start, start + phrase.end, confidence(best, ranking), passage, start, end, phrase.label)
         return Answer(best.text, start, end, confidence(best, ranking), passage, start, end)
 
