@@ -15,7 +15,17 @@ Span = tuple[int, int]
 TITLE_TOKENS = 24  # the title is prepended to each chunk for embedding, cut to this many tokens
 _LONG_PARAGRAPH = 20_000  # pysbd is slow on huge blocks; cut those on punctuation instead
 _FALLBACK_SPLIT = re.compile(r"(?<=[.!?])\s+")
-_STRAY_CLOSE = re.compile(r"[\"”’']\s+")  # a quote that closes the sentence before, not opens this one
+_QUOTES = "\"”’'"
+_STRAY_CLOSE = re.compile(rf"[{_QUOTES}]\s+")  # a quote that closes the sentence before, not opens this one
+# A sentence end inside a quotation: its full stop (and a quote closing it), space, then a capital
+# (or a quote opening the next sentence). pysbd keeps a quotation whole, and news copy leaves a
+# quote open across sentences and paragraphs, so whole runs of sentences come back as one.
+_QUOTED_END = re.compile(r"(?<=[.!?])[\"”’]?(?=\s+[\"“‘]?[A-Z])")
+# Words a full stop ends without ending the sentence: titles, initials, "U.S.", "No. 1"
+_ABBREVIATION = re.compile(
+    r"(?:\b(?:Mr|Mrs|Ms|Dr|St|Prof|Rev|Gen|Col|Lt|Sgt|Capt|Cmdr|Gov|Sen|Rep|Jr|Sr|Mt|No|Nos|Co|Corp|Inc|Ltd|vs|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)"
+    r"|\b[A-Z]|\.[A-Za-z])\.$"
+)
 
 
 class SentenceSplitter:
@@ -43,7 +53,7 @@ class SentenceSplitter:
             piece = segment.strip()
             if not piece:
                 continue
-            start = cursor + len(paragraph[cursor:]) - len(paragraph[cursor:].lstrip())
+            start = _skip_space(paragraph, cursor)
             if not paragraph.startswith(piece, start):
                 break  # the segmenter changed the text; keep the rest as one sentence
             spans.append((start, start + len(piece)))
@@ -51,9 +61,9 @@ class SentenceSplitter:
             _give_back_quote(paragraph, spans)
         rest = paragraph[cursor:]
         if rest.strip():
-            start = cursor + len(rest) - len(rest.lstrip())
+            start = _skip_space(paragraph, cursor)
             spans.append((start, len(paragraph.rstrip())))
-        return spans
+        return [cut for span in spans for cut in _quoted_sentences(paragraph, *span)]
 
     def _pysbd(self):
         if self._segmenter is None:
@@ -63,6 +73,21 @@ class SentenceSplitter:
         return self._segmenter
 
 
+def _quoted_sentences(paragraph: str, start: int, end: int) -> list[Span]:
+    """A segment cut at the sentence ends pysbd let pass inside a quotation:
+    `"I came on as a replacement. "They could so easily…` is two sentences."""
+    spans = []
+    for found in _QUOTED_END.finditer(paragraph, start, end):
+        if found.start() > start and not _ABBREVIATION.search(paragraph, start, found.start()):
+            spans.append((start, found.end()))
+            start = _skip_space(paragraph, found.end())
+    return [*spans, (start, end)]
+
+
+def _skip_space(text: str, i: int) -> int:
+    return len(text) - len(text[i:].lstrip())
+
+
 def _give_back_quote(paragraph: str, spans: list[Span]) -> None:
     """pysbd, confused by quotes left open across sentences (common in news copy), can start a
     sentence with the quote that closes the one before (`… quality.|" Gerhard Florin said …`):
@@ -70,8 +95,11 @@ def _give_back_quote(paragraph: str, spans: list[Span]) -> None:
     if len(spans) < 2:
         return
     (before_start, before_end), (start, end) = spans[-2], spans[-1]
-    stray = _STRAY_CLOSE.match(paragraph, start)
-    if before_end == start and paragraph[start - 1] in ".!?," and stray and stray.end() < end:
+    if before_end != start or paragraph[start - 1] not in ".!?,":
+        return
+    if end == start + 1 and paragraph[start] in _QUOTES:  # the quote alone, closing the paragraph's last sentence
+        spans[-2:] = [(before_start, end)]
+    elif (stray := _STRAY_CLOSE.match(paragraph, start)) and stray.end() < end:
         spans[-2:] = [(before_start, start + 1), (stray.end(), end)]
 
 

@@ -83,6 +83,25 @@ def test_opening_quote_stays_with_its_sentence(splitter):
     assert sentences_of(text, splitter.split(text)) == ["He said no.", '"We will win," he said.', '"It is ours."', "Next."]
 
 
+def test_sentences_inside_a_quotation_left_open_are_split(splitter):
+    # News copy opens a quote per sentence and closes only the last: pysbd keeps the run whole.
+    text = 'He said: "We were losing 13-6 at the break. "They could so easily have won." Dublin waits.'
+    assert sentences_of(text, splitter.split(text)) == [
+        'He said: "We were losing 13-6 at the break.', '"They could so easily have won."', "Dublin waits."]
+
+
+def test_abbreviations_inside_a_quotation_do_not_split(splitter):
+    text = '"Mr. Smith met Dr. Jones and J. K. Rowling in the U.S. on Friday. It went well," she said.'
+    assert sentences_of(text, splitter.split(text)) == [
+        '"Mr. Smith met Dr. Jones and J. K. Rowling in the U.S. on Friday.', 'It went well," she said.']
+
+
+def test_quote_closing_a_paragraph_stays_with_its_sentence(splitter):
+    text = 'The band played on: "It was great. "It was the best night of our lives."\nNext paragraph.'
+    assert sentences_of(text, splitter.split(text)) == [
+        'The band played on: "It was great.', '"It was the best night of our lives."', "Next paragraph."]
+
+
 def test_empty_and_blank_text_have_no_sentences(splitter):
     assert splitter.split("") == []
     assert splitter.split(" \n\n  \n") == []
