@@ -6,6 +6,7 @@ copyright notices, contact lines, comment prompts), not the sentences of any one
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 # C0 and C1 control characters (ESC and CSI start terminal escape sequences), tab and newline aside
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _LINE_SEPARATORS = re.compile("[\u2028\u2029]")
+_ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z]{2,8});")  # left in text copied from web pages: "fianc&#233;e"
 _SURROGATE = re.compile("[\ud800-\udfff]")  # lone halves (from JSON escapes) cannot be stored as UTF-8
 MAX_MARKDOWN_CHARS = 200_000  # a long news story is some 30,000; parsing costs about 10 µs a mark or line
 
@@ -56,12 +58,19 @@ _BOILERPLATE: list[tuple[re.Pattern, int]] = [
 
 
 def normalize_text(text: str) -> str:
-    """Unicode NFC, one newline style, no invisible or control characters, tidy blank lines."""
+    """Unicode NFC, one newline style, character references decoded, no invisible or control
+    characters, tidy blank lines."""
+    text = _ENTITY.sub(_decoded, text)
     text = _LINE_SEPARATORS.sub("\n", text.replace("\r\n", "\n").replace("\r", "\n"))
     text = unicodedata.normalize("NFC", clean_string(text))
     text = _CONTROL.sub("", _INVISIBLE.sub("", text)).replace("\t", " ")
     lines = [re.sub(r" {2,}", " ", line).strip() for line in text.split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def _decoded(reference: re.Match) -> str:
+    character = html.unescape(reference.group(0))
+    return reference.group(0) if character == "\ufffd" else character  # "&#0;" names no character
 
 
 def markdown_text(markdown: str) -> str:

@@ -28,6 +28,10 @@ def test_normalize_turns_crlf_and_cr_into_newlines():
     assert normalize_text("first\r\nsecond\rthird") == "first\nsecond\nthird"
 
 
+def test_normalize_decodes_character_references_left_in_copied_text():
+    assert normalize_text("his fianc&#233;e paid &pound;5 &amp; &#x20AC;3 at AT&T; R&D &D; &#0;") == "his fiancée paid £5 & €3 at AT&T; R&D &D; &#0;"
+
+
 def test_normalize_collapses_runs_of_blank_lines_and_spaces():
     assert normalize_text("  a\t b   c  \r\n\r\n\r\n\r\nd  ") == "a b c\n\nd"
 
