@@ -82,6 +82,7 @@ _TOWNS = {"city", "town", "village", "capital", "suburb", "port", "resort", "bor
 _AMOUNTS = {"MONEY", "PERCENT", "CARDINAL", "QUANTITY"}
 _STOPWORD_ACRONYM = re.compile(r"(?<![\w&])IT(?![\w&])")  # "IT", a stopword to the tokenizer in lower case
 _TIME_SPAN = re.compile(r"\b(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|century|centuries|nights?|seasons?)\b", re.I)
+_THIS_TIME = re.compile(r"(?:(?:earlier|later)\s+)?(?:this|last|next|that|the same)\s+\w+(?:['’]s)?", re.I)  # "last year": a time, no span
 _CONVERSION = re.compile(r"\s\((?:[^()]*;\s)?")  # between an amount and its conversion: "1.16bn euros ($1.5bn; £800m)"
 _COUNTED = re.compile(r"\s(?!(?:this|was|is|has|his|its|as|plus|unless|less|thus|does|goes|us|yes|always|perhaps)\b)[a-z]+s\b")
 _PRONOUN_AFTER = re.compile(r"\s+(?:of|for|who|which|that)\b")
@@ -529,7 +530,7 @@ def _weight(entity: Entity, wanted: AnswerType, candidate: Candidate) -> float:
         weight *= RELATIVE_DATE
     if wanted.head in ("year", "years") and entity.label == "DATE" and not _YEAR.search(text):
         weight *= POINT_IN_TIME  # "Since which year?": not "November"
-    if wanted.name in ("duration", "length") and entity.label == "DATE" and not _TIME_SPAN.search(text):
+    if wanted.name in ("duration", "length") and entity.label == "DATE" and (not _TIME_SPAN.search(text) or _THIS_TIME.fullmatch(text)):
         weight *= POINT_IN_TIME  # "How long …": "two to three weeks", not "Tuesday" (a thing's age is one: "the 15-year-old ban")
     if wanted.name in ("duration", "length") and _AGE.search(text) and _AGED_ONE.match(candidate.text, entity.end):
         weight *= POINT_IN_TIME  # "How long …": not "62-year-old Sir Paul" (a thing's age is a span: "the 15-year-old ban")
