@@ -17,15 +17,18 @@ _LONG_PARAGRAPH = 20_000  # pysbd is slow on huge blocks; cut those on punctuati
 _FALLBACK_SPLIT = re.compile(r"(?<=[.!?])\s+")
 _QUOTES = "\"”’'"
 _STRAY_CLOSE = re.compile(rf"[{_QUOTES}]\s+")  # a quote that closes the sentence before, not opens this one
-# A sentence end inside a quotation: its full stop (and a quote closing it), space, then a capital
-# (or a quote opening the next sentence). pysbd keeps a quotation whole, and news copy leaves a
-# quote open across sentences and paragraphs, so whole runs of sentences come back as one.
-_QUOTED_END = re.compile(r"(?<=[.!?])[\"”’]?(?=\s+[\"“‘]?[A-Z])")
+# A sentence end inside a quotation: its full stop (not an ellipsis's) and a quote closing it,
+# space, then a capital, a figure or a quote opening the next sentence. pysbd keeps a quotation
+# whole, and news copy leaves a quote open across sentences and paragraphs, so whole runs of
+# sentences come back as one.
+_QUOTED_END = re.compile(r"(?<![.…][.!?])(?<=[.!?])[\"”’']?(?=\s+[\"“‘']?[A-Z\d£$€À-Þ])")
+_DOUBLE_QUOTES = re.compile(r"[\"“”]")
 # Words a full stop ends without ending the sentence: titles, initials, "U.S.", "No. 1"
 _ABBREVIATION = re.compile(
-    r"(?:\b(?:Mr|Mrs|Ms|Dr|St|Prof|Rev|Gen|Col|Lt|Sgt|Capt|Cmdr|Gov|Sen|Rep|Jr|Sr|Mt|No|Nos|Co|Corp|Inc|Ltd|vs|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)"
-    r"|\b[A-Z]|\.[A-Za-z])\.$"
+    r"(?:\b(?:Mr|Mrs|Ms|Dr|St|Prof|Rev|Gen|Col|Lt|Maj|Brig|Adm|Cpl|Pte|Sgt|Capt|Cmdr|Det|Supt|Insp|Gov|Sen|Rep|Jr|Sr|Mt|Messrs"
+    r"|No|Nos|Vol|Fig|Co|Corp|Inc|Ltd|vs|approx|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)|\b[A-Z]|\.[A-Za-z])\.$"
 )
+_ABBREVIATION_CHARS = 12  # the longest word _ABBREVIATION knows, with its full stop and some
 
 
 class SentenceSplitter:
@@ -74,11 +77,13 @@ class SentenceSplitter:
 
 
 def _quoted_sentences(paragraph: str, start: int, end: int) -> list[Span]:
-    """A segment cut at the sentence ends pysbd let pass inside a quotation:
+    """A segment with a quotation in it, cut at the sentence ends pysbd let pass:
     `"I came on as a replacement. "They could so easily…` is two sentences."""
+    if not _DOUBLE_QUOTES.search(paragraph, start, end):
+        return [(start, end)]  # pysbd's own cuts stand: "Maj. Gen. John Smith", "Yahoo! Japan"
     spans = []
     for found in _QUOTED_END.finditer(paragraph, start, end):
-        if found.start() > start and not _ABBREVIATION.search(paragraph, start, found.start()):
+        if found.start() > start and not _ABBREVIATION.search(paragraph, max(start, found.start() - _ABBREVIATION_CHARS), found.start()):
             spans.append((start, found.end()))
             start = _skip_space(paragraph, found.end())
     return [*spans, (start, end)]

@@ -90,10 +90,20 @@ def test_sentences_inside_a_quotation_left_open_are_split(splitter):
         'He said: "We were losing 13-6 at the break.', '"They could so easily have won."', "Dublin waits."]
 
 
-def test_abbreviations_inside_a_quotation_do_not_split(splitter):
-    text = '"Mr. Smith met Dr. Jones and J. K. Rowling in the U.S. on Friday. It went well," she said.'
+def test_abbreviations_and_ellipses_inside_a_quotation_do_not_split(splitter):
+    text = '"Mr. Smith met Maj. Gen. Jones and J. K. Rowling in the U.S. on Friday. It went well... Ten of us," she said.'
     assert sentences_of(text, splitter.split(text)) == [
-        '"Mr. Smith met Dr. Jones and J. K. Rowling in the U.S. on Friday.', 'It went well," she said.']
+        '"Mr. Smith met Maj. Gen. Jones and J. K. Rowling in the U.S. on Friday.', 'It went well... Ten of us," she said.']
+
+
+def test_a_quoted_sentence_may_start_with_a_figure(splitter):
+    text = '"We won in 1998. 2004 was better," he said.'
+    assert sentences_of(text, splitter.split(text)) == ['"We won in 1998.', '2004 was better," he said.']
+
+
+def test_text_without_a_quotation_keeps_pysbd_cuts(splitter):
+    text = "Yahoo! Japan said Brig. Gen. Smith agreed."
+    assert sentences_of(text, splitter.split(text)) == [text]
 
 
 def test_quote_closing_a_paragraph_stays_with_its_sentence(splitter):
