@@ -421,6 +421,21 @@ def test_the_story_s_first_sentence_is_read_even_when_not_retrieved(reader):
     assert answer.passage.chunk.text[answer.start : answer.end] == "1969"
 
 
+CEREMONY = _passage("ceremony", "Crowds at bridge ceremony", [
+    "Mayor Linda Okafor cut the ribbon at the reopened Kestrel Harbour Bridge on Monday.",
+    "Hundreds of residents walked across the bridge after the ceremony.",
+])
+
+
+@pytest.mark.parametrize("second_score, story", [(0.97, "ceremony"), (0.9, "bridge")])
+def test_a_second_story_retrieved_almost_alike_is_read_too(reader, second_score, story):
+    # stories on one topic score alike; the one whose sentences answer better is read
+    first, second = dataclasses.replace(BRIDGE, score=1.0), dataclasses.replace(CEREMONY, score=second_score, rank=1)
+    answer = _ask(reader, "Who cut the ribbon when the bridge reopened?", (first, second))
+    assert answer.passage.article.id == story
+    assert (answer.text == "Linda Okafor") == (story == "ceremony")
+
+
 def test_a_scene_setting_question_is_also_compared_by_its_asking_clause(reader):
     question = "The band sold all the tickets in an hour - in which city does the tour begin?"
     tour = _passage("tour", "Tour", ["The tour begins in San Diego on 28 March.", "The tickets sold out in an hour."])
