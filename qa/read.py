@@ -43,7 +43,7 @@ PRONOUN_ONE = 0.5  # fit of "one" used as a pronoun ("one of the") for a count
 POINT_IN_TIME = 0.6  # fit of a date that is no span of time, for "how long" questions (or no year, for "which year")
 PHRASE_MIN_WEIGHT = 0.6  # an entity must fit the asked type at least this well to be the answer
 LEAD_CHARS = 400
-CLOSE_STORIES = 0.04  # a second story retrieved this close (share of the best score) is read too
+CLOSE_STORIES = 0.04  # another story retrieved this close (share of the best score) is read too
 # Confidence that the best sentence answers: logistic over (evidence score, passage similarity,
 # whether the question names a number the story lacks), fitted on labelled answerable and
 # unanswerable questions by bench/calibrate.py.
@@ -213,8 +213,8 @@ class ExtractiveReader:
     def rank(
         self, question: str, query_vector: np.ndarray, passages: list[Passage], context: str | None = None, avoid: frozenset[str] = frozenset()
     ) -> Ranking:
-        """The sentences of the best-retrieved story, best first; of two stories retrieved almost
-        alike, those of the story whose best sentence scores higher."""
+        """The sentences of the best-retrieved story, best first; of stories retrieved almost
+        alike, those of the story whose best sentence scores highest."""
         rankings = [self._rank_story(question, query_vector, ordered, context, avoid) for ordered in _contenders(passages)]
         return max(rankings, key=lambda ranking: ranking.candidates[0].score if ranking.candidates else -1.0)
 
@@ -268,7 +268,7 @@ class ExtractiveReader:
         """The first passage's article: its retrieved passages, then the rest of it. Measured on
         labelled questions, the retrieval's best article is right more often than a choice
         between sentences of several articles, so the reader picks the sentence, not the story
-        (but for a close second, see `_contenders`); the answer is not always in a passage that
+        (but for stories retrieved almost alike, see `_contenders`); the answer is not always in a passage that
         was retrieved."""
         if not passages:
             return []
@@ -501,16 +501,15 @@ class ExtractiveReader:
 
 
 def _contenders(passages: list[Passage]) -> list[list[Passage]]:
-    """The passages, and when a second story's best passage scores within CLOSE_STORIES of the
-    first, the same passages with that story's first: stories on one topic are retrieved almost
-    alike, and which holds the answer the sentences tell better than the retrieval scores."""
-    stories = list(dict.fromkeys(p.article.id for p in passages))
-    if len(stories) < 2:
+    """The passages as retrieved, and for each other story whose best passage scores within
+    CLOSE_STORIES of the first, the same passages with that story's first: stories on one topic
+    are retrieved almost alike, and which holds the answer the sentences tell better than the
+    retrieval scores."""
+    if not passages or passages[0].score <= 0:
         return [passages]
-    second = [p for p in passages if p.article.id == stories[1]]
-    if second[0].score < (1 - CLOSE_STORIES) * passages[0].score:
-        return [passages]
-    return [passages, second + [p for p in passages if p.article.id != stories[1]]]
+    floor = (1 - CLOSE_STORIES) * passages[0].score
+    stories = list(dict.fromkeys(p.article.id for p in passages if p.score >= floor))[1:]
+    return [passages] + [[p for p in passages if p.article.id == story] + [p for p in passages if p.article.id != story] for story in stories]
 
 
 def question_terms(index: ArticleIndex, question: str) -> dict[str, float]:

@@ -427,11 +427,15 @@ CEREMONY = _passage("ceremony", "Crowds at bridge ceremony", [
 ])
 
 
-@pytest.mark.parametrize("second_score, story", [(0.97, "ceremony"), (0.9, "bridge")])
-def test_a_second_story_retrieved_almost_alike_is_read_too(reader, second_score, story):
-    # stories on one topic score alike; the one whose sentences answer better is read
-    first, second = dataclasses.replace(BRIDGE, score=1.0), dataclasses.replace(CEREMONY, score=second_score, rank=1)
-    answer = _ask(reader, "Who cut the ribbon when the bridge reopened?", (first, second))
+TOLLS = _passage("tolls", "Bridge tolls to rise", ["Tolls on the Kestrel Harbour Bridge will rise in June, the port authority said."])
+
+
+@pytest.mark.parametrize("ceremony_score, story", [(0.97, "ceremony"), (0.9, "bridge")])
+def test_a_story_retrieved_almost_alike_is_read_too(reader, ceremony_score, story):
+    # stories on one topic score alike; the one whose sentences answer best is read, third or not
+    first, second = dataclasses.replace(BRIDGE, score=1.0), dataclasses.replace(TOLLS, score=0.98, rank=1)
+    third = dataclasses.replace(CEREMONY, score=ceremony_score, rank=2)
+    answer = _ask(reader, "Who cut the ribbon when the bridge reopened?", (first, second, third))
     assert answer.passage.article.id == story
     assert (answer.text == "Linda Okafor") == (story == "ceremony")
 
