@@ -11,6 +11,7 @@ the question's terms stand near that entity.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 
@@ -83,7 +84,8 @@ _TOWNS = {"city", "town", "village", "capital", "suburb", "port", "resort", "bor
 _AMOUNTS = {"MONEY", "PERCENT", "CARDINAL", "QUANTITY"}
 _STOPWORD_ACRONYM = re.compile(r"(?<![\w&])IT(?![\w&])")  # "IT", a stopword to the tokenizer in lower case
 _TIME_SPAN = re.compile(r"\b(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|century|centuries|nights?|seasons?)\b", re.I)
-_THIS_TIME = re.compile(r"(?:(?:earlier|later)\s+)?(?:this|last|next|that|the same)\s+\w+(?:['’]s)?", re.I)  # "last year": a time, no span
+# "last year", "late last year", "the following day", "two years ago": a time, no span
+_THIS_TIME = re.compile(r"(?:(?:earlier|later|early|late)\s+)?(?:this|last|next|that|the same|the previous|the following)\s+\w+(?:['’]s)?|.+\sago", re.I)
 _CONVERSION = re.compile(r"\s\((?:[^()]*;\s)?")  # between an amount and its conversion: "1.16bn euros ($1.5bn; £800m)"
 _COUNTED = re.compile(r"\s(?!(?:this|was|is|has|his|its|as|plus|unless|less|thus|does|goes|us|yes|always|perhaps)\b)[a-z]+s\b")
 _PRONOUN_AFTER = re.compile(r"\s+(?:of|for|who|which|that)\b")
@@ -214,35 +216,49 @@ class ExtractiveReader:
         self, question: str, query_vector: np.ndarray, passages: list[Passage], context: str | None = None, avoid: frozenset[str] = frozenset()
     ) -> Ranking:
         """The sentences of the best-retrieved story, best first; of stories retrieved almost
-        alike, those of the story whose best sentence scores highest."""
-        rankings = [self._rank_story(question, query_vector, ordered, context, avoid) for ordered in _contenders(passages)]
-        return max(rankings, key=lambda ranking: ranking.candidates[0].score if ranking.candidates else -1.0)
-
-    def _rank_story(self, question: str, query_vector: np.ndarray, passages: list[Passage], context: str | None, avoid: frozenset[str]) -> Ranking:
+        alike, those of the story whose best sentence scores highest. The passages come in the
+        order their scores (boosts included) give them."""
         question, context = _unshouted(question), context and _unshouted(context)
-        candidates = self._candidates(self._reading(passages))
-        wanted = expected_answer(question, self.tagger.words(question))
+        query = f"{context} {question}" if context else question
+        asked = self._asked(question, query, context, avoid)
+        # The asking clause, or a follow-up's own words, say best what the answer sentence is about;
+        # encoded on their own, as the question is: batched with the sentences, padding shifts a vector
+        own = asked_clause(question) or (question if context else None)
+        own_vector = self.embedder.encode([own])[0] if own and passages else None
+        top = max((p.score for p in passages), default=0.0) or 1.0
+        rankings = [
+            self._rank_story(dataclasses.replace(asked, terms=dict(asked.terms)), query, query_vector, own_vector, self._reading(ordered), top)
+            for ordered in _contenders(passages)
+        ]
+        return max(rankings, key=lambda ranking: ranking.candidates[0].score if ranking.candidates else -np.inf)
+
+    def _asked(self, question: str, query: str, context: str | None, avoid: frozenset[str]) -> Ranking:
+        """What the question asks, as a ranking of no sentences yet; `query`: the question with its conversation."""
         terms = self._terms(question)
         terms.update(_stopword_acronyms(question, terms))
         asked = frozenset(terms)
         if context:
             terms.update({t: w * CONTEXT_WEIGHT for t, w in self._terms(context).items() if t not in terms})
-        query = f"{context} {question}" if context else question
-        terms.update(self._acronyms_used(query, candidates, terms))
         stated = frozenset(_numbers(question[e.start : e.end]) for e in self.tagger.tag([question])[0] if e.label in _AMOUNTS)
-        ranking = Ranking([], wanted, terms, avoid, _abbreviations(query), _numbers(question), figures=stated, asked=asked, surnames=_lone_names(question))
+        wanted = expected_answer(question, self.tagger.words(question))
+        return Ranking([], wanted, terms, avoid, _abbreviations(query), _numbers(question), figures=stated, asked=asked, surnames=_lone_names(question))
+
+    def _rank_story(
+        self, ranking: Ranking, query: str, query_vector: np.ndarray, own_vector: np.ndarray | None, passages: list[Passage], top: float
+    ) -> Ranking:
+        """`ranking` with the sentences of one story's passages, scored; `top`: the best passage score of all."""
+        candidates = self._candidates(passages, top)
         if not candidates:
             return ranking
+        wanted = ranking.wanted
+        ranking.terms.update(self._acronyms_used(query, candidates, ranking.terms))
         self._score_terms(ranking.terms, candidates)
         shortlist = _shortlist(candidates)
         texts = [c.text for c in shortlist]
         vectors = self.embedder.encode([c.in_context for c in shortlist])
         similarity = vectors @ query_vector
-        # The asking clause, or a follow-up's own words, say best what the answer sentence is about;
-        # encoded on their own, as the question is: batched with the sentences, padding shifts a vector
-        own = asked_clause(question) or (question if context else None)
-        if own:
-            similarity = (similarity + vectors @ self.embedder.encode([own])[0]) / 2
+        if own_vector is not None:
+            similarity = (similarity + vectors @ own_vector) / 2
         for candidate, value in zip(shortlist, similarity):
             candidate.dense = float(value)
         if wanted and wanted.name == "reason":
@@ -268,8 +284,8 @@ class ExtractiveReader:
         """The first passage's article: its retrieved passages, then the rest of it. Measured on
         labelled questions, the retrieval's best article is right more often than a choice
         between sentences of several articles, so the reader picks the sentence, not the story
-        (but for stories retrieved almost alike, see `_contenders`); the answer is not always in a passage that
-        was retrieved."""
+        (but among stories retrieved almost alike: see `_contenders`); the answer is not always
+        in a passage that was retrieved."""
         if not passages:
             return []
         best = passages[0].article.id
@@ -278,10 +294,10 @@ class ExtractiveReader:
         rest = [Passage(chunk, article, 0.0, len(passages)) for chunk, article in self.index.article_chunks(best) if chunk.id not in seen]
         return retrieved + rest
 
-    def _candidates(self, passages: list[Passage]) -> list[Candidate]:
-        """Sentences of the passages (once each); `rank` is the passage's retrieval score relative to the best."""
+    def _candidates(self, passages: list[Passage], top: float) -> list[Candidate]:
+        """Sentences of the passages (once each); `rank` is the passage's retrieval score relative
+        to `top`, the best of all stories' (so that one story read first keeps its distance)."""
         candidates, seen = [], set()
-        top = max((p.score for p in passages), default=0.0) or 1.0
         for passage in passages:
             for start, end in passage.chunk.sentences:
                 if (passage.article.id, start) not in seen:  # overlapping chunks share sentences

@@ -66,10 +66,10 @@ class Retriever:
         rows = self.index.store.chunks_by_id([i for i, _ in fused[:depth]])
         found = [(rows[i], score) for i, score in fused if i in rows]  # rows gone: removed since the search
         found = [((chunk, article), score) for (chunk, article), score in found if not keep or keep(article)]
-        if prefer or recent:
+        if prefer or recent:  # the boosted score is the passage's score: the reader compares stories by it
             dates = sorted({a.day for (_, a), _ in found if a.day}) if recent else []
             newness = {d: (i + 1) / len(dates) for i, d in enumerate(dates)}
-            found = sorted(found, key=lambda pair: -pair[1] * _boost(pair[0][1], prefer, newness))
+            found = sorted(((pair, score * _boost(pair[1], prefer, newness)) for pair, score in found), key=lambda item: -item[1])
         passages: list[Passage] = []
         for (chunk, article), score in found[:limit]:
             passages.append(Passage(chunk, article, score, len(passages), dense_scores.get(chunk.id), bm25_scores.get(chunk.id)))
