@@ -83,7 +83,8 @@ _RULES: list[tuple[str, str, dict[str, float]]] = [
     # "Where was she studying?": a school or employer as much as a town
     ("place", r"where\b(?=.*\b(?:stud(?:y|ies|ied|ying)|educated|enrolled|trained|work|worked|working|employed|school|college|university)\b)", INSTITUTION),
     ("place", rf"{_WH}\s+(?:\w+\s+)?(?:{_PLACE_NOUNS})\b|where\b|in what (?:part|location)\b", PLACE),
-    ("date", rf"{_WH}\s+(?:year|date|day|month|decade|season|week|weekend|century)\b|when\b|how soon\b|how long ago\b", DATE),
+    ("date", rf"{_WH}\s+(?:year|date|day|month|decade|season|week|weekend|century)\b|when\b|how soon\b", DATE),
+    ("elapsed", r"how long ago\b", DATE),  # "two years ago", rather than a date a reader must count from
     ("length", r"how long (?:is|are|was|were)\b", LENGTH),  # "How long is the tunnel?", "How long was he out?"
     # "How big is the farm?": 210 hectares, or a count ("How big was the crowd?"); not "How big was the deficit?"
     ("size", rf"how (?:tall|wide|big|large|heavy|deep) (?:is|are|was|were|will)\b(?![^,;]*\b{_MONEY_WORD})", SIZE),

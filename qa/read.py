@@ -84,8 +84,9 @@ _TOWNS = {"city", "town", "village", "capital", "suburb", "port", "resort", "bor
 _AMOUNTS = {"MONEY", "PERCENT", "CARDINAL", "QUANTITY"}
 _STOPWORD_ACRONYM = re.compile(r"(?<![\w&])IT(?![\w&])")  # "IT", a stopword to the tokenizer in lower case
 _TIME_SPAN = re.compile(r"\b(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|century|centuries|nights?|seasons?)\b", re.I)
-# "last year", "late last year", "the following day", "two years ago": a time, no span
-_THIS_TIME = re.compile(r"(?:(?:earlier|later|early|late)\s+)?(?:this|last|next|that|the same|the previous|the following)\s+\w+(?:['’]s)?|.+\sago", re.I)
+# "last year", "late last year", "the following day": a time, no span
+_THIS_TIME = re.compile(r"(?:(?:earlier|later|early|late)\s+)?(?:this|last|next|that|the same|the previous|the following)\s+\w+(?:['’]s)?", re.I)
+_AGO = re.compile(r"\sago$", re.I)  # "two years ago": a time too, and what "how long ago" asks for
 _CONVERSION = re.compile(r"\s\((?:[^()]*;\s)?")  # between an amount and its conversion: "1.16bn euros ($1.5bn; £800m)"
 _COUNTED = re.compile(r"\s(?!(?:this|was|is|has|his|its|as|plus|unless|less|thus|does|goes|us|yes|always|perhaps)\b)[a-z]+s\b")
 _PRONOUN_AFTER = re.compile(r"\s+(?:of|for|who|which|that)\b")
@@ -227,7 +228,7 @@ class ExtractiveReader:
         own_vector = self.embedder.encode([own])[0] if own and passages else None
         top = max((p.score for p in passages), default=0.0) or 1.0
         rankings = [
-            self._rank_story(dataclasses.replace(asked, terms=dict(asked.terms)), query, query_vector, own_vector, self._reading(ordered), top)
+            self._rank_story(asked, query, query_vector, own_vector, self._reading(ordered), top)
             for ordered in _contenders(passages)
         ]
         return max(rankings, key=lambda ranking: ranking.candidates[0].score if ranking.candidates else -np.inf)
@@ -244,14 +245,15 @@ class ExtractiveReader:
         return Ranking([], wanted, terms, avoid, _abbreviations(query), _numbers(question), figures=stated, asked=asked, surnames=_lone_names(question))
 
     def _rank_story(
-        self, ranking: Ranking, query: str, query_vector: np.ndarray, own_vector: np.ndarray | None, passages: list[Passage], top: float
+        self, asked: Ranking, query: str, query_vector: np.ndarray, own_vector: np.ndarray | None, passages: list[Passage], top: float
     ) -> Ranking:
-        """`ranking` with the sentences of one story's passages, scored; `top`: the best passage score of all."""
+        """What the question asks, with the sentences of one story's passages scored; `top`: the
+        best passage score of all stories."""
         candidates = self._candidates(passages, top)
         if not candidates:
-            return ranking
-        wanted = ranking.wanted
-        ranking.terms.update(self._acronyms_used(query, candidates, ranking.terms))
+            return dataclasses.replace(asked, candidates=[])
+        wanted = asked.wanted
+        ranking = dataclasses.replace(asked, terms={**asked.terms, **self._acronyms_used(query, candidates, asked.terms)})
         self._score_terms(ranking.terms, candidates)
         shortlist = _shortlist(candidates)
         texts = [c.text for c in shortlist]
@@ -564,9 +566,11 @@ def _weight(entity: Entity, wanted: AnswerType, candidate: Candidate) -> float:
     text = candidate.text[entity.start : entity.end]
     if wanted.name == "date" and entity.label == "DATE" and not (_SPECIFIC.search(text) or _YEAR.fullmatch(text)):
         weight *= RELATIVE_DATE
+    if wanted.name == "elapsed" and entity.label == "DATE" and not _AGO.search(text):
+        weight *= POINT_IN_TIME  # "How long ago …": "two years ago", not "1990"
     if wanted.head in ("year", "years") and entity.label == "DATE" and not _YEAR.search(text):
         weight *= POINT_IN_TIME  # "Since which year?": not "November"
-    if wanted.name in ("duration", "length") and entity.label == "DATE" and (not _TIME_SPAN.search(text) or _THIS_TIME.fullmatch(text)):
+    if wanted.name in ("duration", "length") and entity.label == "DATE" and (not _TIME_SPAN.search(text) or _THIS_TIME.fullmatch(text) or _AGO.search(text)):
         weight *= POINT_IN_TIME  # "How long …": "two to three weeks", not "Tuesday" (a thing's age is one: "the 15-year-old ban")
     if wanted.name in ("duration", "length") and _AGE.search(text) and _AGED_ONE.match(candidate.text, entity.end):
         weight *= POINT_IN_TIME  # "How long …": not "62-year-old Sir Paul" (a thing's age is a span: "the 15-year-old ban")

@@ -65,7 +65,7 @@ class Passage:
     chunk: Chunk
     article: Article
     score: float  # fused retrieval score, with a follow-up's and a "latest" question's boosts
-    rank: int = 0  # 0-based position in the fused list
+    rank: int = 0  # 0-based position in the retrieved list (by score, boosts included)
     dense_score: float | None = None  # cosine of the question and the passage, when dense ran
     bm25_score: float | None = None
 

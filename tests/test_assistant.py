@@ -153,22 +153,21 @@ def test_a_boost_is_part_of_the_passage_score_the_reader_compares_stories_by(tmp
     # thanks to a follow-up's boost must not look close to the one the boost put behind it
     folder = tmp_path / "news"
     folder.mkdir()
-    body = "The Harbour Board set the ferry fare for adults at {fare} on Monday, the board said in a statement."
+    conversation = "The Harbour Board set the ferry fare for adults at $4 on Monday, the board said in a statement."
+    other = "The Harbour Board set the ferry fare at $6 on Monday for adults and children, the board said in a statement."
     (folder / "fares.jsonl").write_text(
-        f'{{"id": "a", "title": "Ferry fare set", "text": "{body.format(fare="$4")}"}}\n'
-        f'{{"id": "b", "title": "Ferry fare set", "text": "{body.format(fare="$6")}"}}\n'
+        f'{{"id": "talked-of", "title": "Ferry fare set", "text": "{conversation}"}}\n'
+        f'{{"id": "other", "title": "Ferry fare set", "text": "{other}"}}\n'
     )
     assistant = Assistant(tmp_path / "index", Config(model="fake-hash"), fake_embedder)
     assistant.ingest([folder])
     question = "What is the ferry fare for adults?"
     vector = assistant.embedder.encode([question])[0]
-    plain = assistant.retrieve(question, vector, 4)
-    other = next(p.article.id for p in plain if p.article.id != plain[0].article.id)
-    boosted = assistant.retrieve(question, vector, 4, prefer=frozenset({other}))
-    assert boosted[0].article.id == other
-    assert [p.score for p in boosted] == sorted((p.score for p in boosted), reverse=True)
-    assert boosted[0].score > plain[0].score
-    assert assistant.reader.read(question, vector, boosted).passage.article.id == other
+    assert assistant.retrieve(question, vector, 4)[0].article.id == "other"  # retrieved first, by a hair, unboosted
+    boosted = assistant.retrieve(question, vector, 4, prefer=frozenset({"talked-of"}))
+    assert boosted[0].article.id == "talked-of"
+    assert [p.score for p in boosted] == sorted((p.score for p in boosted), reverse=True)  # citations in score order
+    assert assistant.reader.read(question, vector, boosted).passage.article.id == "talked-of"
 
 
 def test_reload_opens_the_index_again_but_keeps_the_loaded_tagger(sample_index, real_embedder):

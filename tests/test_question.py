@@ -9,7 +9,7 @@ from qa.question import asked_clause, asks_for_latest, expected_answer, without_
         ("Who won the race?", "person"),
         ("Whose record did he break?", "person"),
         ("When did the bridge reopen?", "date"),
-        ("How long ago did the firm go bust?", "date"),
+        ("How long ago did the firm go bust?", "elapsed"),
         ("In what year did Slovakia first win the cup?", "date"),
         ("How much did the bridge cost?", "amount"),
         ("How big a gift did the foundation make?", "amount"),
