@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -134,16 +135,20 @@ def test_date_filter_rejects_bad_dates():
         date_filter("2026-02-01", "2026-01-01")
 
 
-def test_latest_question_prefers_the_newer_of_two_equal_reports(tmp_path, fake_embedder):
+def _fares(tmp_path, fake_embedder, *records: dict) -> Assistant:
+    """An assistant over a feed of ferry-fare stories, each record an article's fields."""
     folder = tmp_path / "news"
     folder.mkdir()
-    body = "The Harbour Board set the ferry fare for adults at {fare} on Monday, the board said in a statement."
-    (folder / "fares.jsonl").write_text(
-        f'{{"id": "old", "title": "Ferry fare set", "text": "{body.format(fare="$4")}", "published": "2024-03-01"}}\n'
-        f'{{"id": "new", "title": "Ferry fare set", "text": "{body.format(fare="$6")}", "published": "2026-03-01"}}\n'
-    )
+    (folder / "fares.jsonl").write_text("".join(json.dumps({"title": "Ferry fare set", **r}) + "\n" for r in records))
     assistant = Assistant(tmp_path / "index", Config(model="fake-hash"), fake_embedder)
     assistant.ingest([folder])
+    return assistant
+
+
+def test_latest_question_prefers_the_newer_of_two_equal_reports(tmp_path, fake_embedder):
+    body = "The Harbour Board set the ferry fare for adults at {fare} on Monday, the board said in a statement."
+    assistant = _fares(tmp_path, fake_embedder, {"id": "old", "text": body.format(fare="$4"), "published": "2024-03-01"},
+                       {"id": "new", "text": body.format(fare="$6"), "published": "2026-03-01"})
     latest = assistant.ask("What is the current ferry fare for adults?")
     assert latest.citations[0].article_id == "new"
 
@@ -151,16 +156,9 @@ def test_latest_question_prefers_the_newer_of_two_equal_reports(tmp_path, fake_e
 def test_a_boost_is_part_of_the_passage_score_the_reader_compares_stories_by(tmp_path, fake_embedder):
     # the reader reads stories retrieved within a few percent of the first; a story first only
     # thanks to a follow-up's boost must not look close to the one the boost put behind it
-    folder = tmp_path / "news"
-    folder.mkdir()
     conversation = "The Harbour Board set the ferry fare for adults at $4 on Monday, the board said in a statement."
     other = "The Harbour Board set the ferry fare at $6 on Monday for adults and children, the board said in a statement."
-    (folder / "fares.jsonl").write_text(
-        f'{{"id": "talked-of", "title": "Ferry fare set", "text": "{conversation}"}}\n'
-        f'{{"id": "other", "title": "Ferry fare set", "text": "{other}"}}\n'
-    )
-    assistant = Assistant(tmp_path / "index", Config(model="fake-hash"), fake_embedder)
-    assistant.ingest([folder])
+    assistant = _fares(tmp_path, fake_embedder, {"id": "talked-of", "text": conversation}, {"id": "other", "text": other})
     question = "What is the ferry fare for adults?"
     vector = assistant.embedder.encode([question])[0]
     assert assistant.retrieve(question, vector, 4)[0].article.id == "other"  # retrieved first, by a hair, unboosted
