@@ -299,3 +299,17 @@ def test_eval_malformed_file_is_a_clear_error(tmp_path, capsys, fake_models):
     assert main(["eval", str(bad), "--index", str(tmp_path / "idx")]) == 1
     out, err = capsys.readouterr()
     assert out == "" and err.startswith("error: ") and f"{bad}:2: malformed JSON line" in err
+
+
+@pytest.mark.slow
+def test_the_offline_reader_meets_its_bar_on_the_bbc_questions(tmp_path, real_embedder):
+    # the bar, on the corpus and question set the README reports (about 5 minutes: the ingest)
+    from conftest import ROOT, SHARED
+
+    corpus = SHARED / "corpora" / "bbc.jsonl"
+    if not corpus.exists():
+        pytest.skip("../shared/corpora/bbc.jsonl is not beside the project")
+    assistant = qa.assistant.Assistant(tmp_path / "index", Config(), real_embedder)
+    assistant.ingest([corpus])
+    report = evaluate(assistant, ROOT / "bench" / "bbc_questions.jsonl")
+    assert report["answer_hit"] >= 0.85 and report["answered_rate"] >= 0.9 and report["not_found_rate"] >= 0.6
