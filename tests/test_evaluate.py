@@ -10,7 +10,7 @@ import pytest
 
 import qa.assistant
 import qa.read
-from conftest import FakeEmbedder
+from conftest import ROOT, SHARED, FakeEmbedder
 from qa.cli import main
 from qa.config import Config
 from qa.entities import EntityTagger
@@ -303,9 +303,7 @@ def test_eval_malformed_file_is_a_clear_error(tmp_path, capsys, fake_models):
 
 @pytest.mark.slow
 def test_the_offline_reader_meets_its_bar_on_the_bbc_questions(tmp_path, real_embedder):
-    # the bar, on the corpus and question set the README reports (about 5 minutes: the ingest)
-    from conftest import ROOT, SHARED
-
+    # the bar, on the corpus and question set the README reports (about 4 minutes: the ingest)
     corpus = SHARED / "corpora" / "bbc.jsonl"
     if not corpus.exists():
         pytest.skip("../shared/corpora/bbc.jsonl is not beside the project")
